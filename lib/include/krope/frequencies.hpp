@@ -1,0 +1,61 @@
+#pragma once
+/// \file frequencies.hpp
+/// The table-free alternative to Table: inverse frequencies on the device, angles formed in the
+/// kernel in fp64 and reduced before sin/cos (see impl/accurate_sincos.hpp).
+
+#include <krope/config.hpp>
+#include <krope/spectrum.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+
+namespace krope {
+
+/// Inverse frequencies (fp64, [R/2]) and the attention factor of a config, in `MemorySpace`.
+/// Costs R/2 doubles instead of a table per position, and serves any position: cos/sin stay
+/// within 2 fp32 ulp of the exact values for positions below 2^24.
+template <class MemorySpace>
+class Frequencies {
+ public:
+  using memory_space = MemorySpace;
+  using values_type = Kokkos::View<double*, MemorySpace>;
+
+  Frequencies() = default;
+  Frequencies(int head_dim, int rotary_dim, Pairing pairing, double attention_factor,
+              values_type inv_freq)
+      : head_dim_(head_dim),
+        rotary_dim_(rotary_dim),
+        pairing_(pairing),
+        attention_factor_(attention_factor),
+        inv_freq_(inv_freq) {}
+
+  int head_dim() const { return head_dim_; }
+  int rotary_dim() const { return rotary_dim_; }
+  Pairing pairing() const { return pairing_; }
+  double attention_factor() const { return attention_factor_; }
+  bool empty() const { return head_dim_ == 0; }
+  const values_type& inv_freq() const { return inv_freq_; }
+
+ private:
+  int head_dim_ = 0;
+  int rotary_dim_ = 0;
+  Pairing pairing_ = Pairing::half_split;
+  double attention_factor_ = 1.0;
+  values_type inv_freq_;
+};
+
+/// Evaluates the schedule of `config` (at `seq_len` for the length-dependent ones) and copies
+/// its inverse frequencies to `MemorySpace`. Throws std::invalid_argument for an invalid config.
+template <class MemorySpace>
+Frequencies<MemorySpace> make_frequencies(const Config& config, std::int64_t seq_len = 0) {
+  const Spectrum s = spectrum(config, seq_len);
+  typename Frequencies<MemorySpace>::values_type inv_freq(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "krope::Frequencies::inv_freq"),
+      s.inv_freq.size());
+  auto host = Kokkos::create_mirror_view(inv_freq);
+  for (std::size_t i = 0; i < s.inv_freq.size(); ++i) host(i) = s.inv_freq[i];
+  Kokkos::deep_copy(inv_freq, host);
+  return {config.head_dim, config.rotated_lanes(), config.pairing, s.attention_factor, inv_freq};
+}
+
+}  // namespace krope

@@ -1,0 +1,63 @@
+#pragma once
+/// \file angle_sources.hpp
+/// Device-side cos/sin providers the kernels read: a precomputed table, or fp64 inverse
+/// frequencies turned into angles in the kernel.
+
+#include <krope/frequencies.hpp>
+#include <krope/impl/accurate_sincos.hpp>
+#include <krope/table.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+
+namespace krope::Impl {
+
+/// cos/sin read from a Table (attention factor already folded in).
+template <class Real, class MemorySpace>
+struct TableAngles {
+  using real_type = Real;
+  using memory_space = MemorySpace;
+  Kokkos::View<const Real**, Kokkos::LayoutRight, MemorySpace> cos, sin;
+
+  KOKKOS_FORCEINLINE_FUNCTION void operator()(std::int64_t pos, int pair, Real& c, Real& s) const {
+    c = cos(pos, pair);
+    s = sin(pos, pair);
+  }
+};
+
+/// cos/sin formed from fp64 inverse frequencies (see accurate_sincos.hpp), times the attention
+/// factor.
+template <class Real, class MemorySpace>
+struct ComputedAngles {
+  using real_type = Real;
+  using memory_space = MemorySpace;
+  Kokkos::View<const double*, MemorySpace> inv_freq;
+  Real attention_factor;
+
+  KOKKOS_FORCEINLINE_FUNCTION void operator()(std::int64_t pos, int pair, Real& c, Real& s) const {
+    accurate_sincos(static_cast<double>(pos), inv_freq(pair), c, s);
+    c *= attention_factor;
+    s *= attention_factor;
+  }
+};
+
+/// The largest position + 1 an angle source serves.
+template <class MemorySpace, class Real>
+std::int64_t position_limit(const Table<MemorySpace, Real>& table) {
+  return table.max_positions();
+}
+template <class MemorySpace>
+std::int64_t position_limit(const Frequencies<MemorySpace>&) {
+  return std::int64_t(1) << 53;  // angles stay exact in fp64 below this
+}
+
+template <class Real, class MemorySpace, class TableReal>
+TableAngles<Real, MemorySpace> angles_of(const Table<MemorySpace, TableReal>& table) {
+  return {table.cos(), table.sin()};
+}
+template <class Real, class MemorySpace>
+ComputedAngles<Real, MemorySpace> angles_of(const Frequencies<MemorySpace>& frequencies) {
+  return {frequencies.inv_freq(), static_cast<Real>(frequencies.attention_factor())};
+}
+
+}  // namespace krope::Impl

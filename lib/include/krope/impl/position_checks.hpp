@@ -1,0 +1,135 @@
+#pragma once
+/// \file position_checks.hpp
+/// Host-side validation of each position mode against the table, and the device-side token map
+/// it turns into. Device-resident offsets and ids are checked with one small MinMax reduction.
+
+#include <krope/impl/token_positions.hpp>
+#include <krope/positions.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace krope::Impl {
+
+inline void throw_position_error(const std::string& argument, std::int64_t low, std::int64_t high,
+                                 std::int64_t limit) {
+  throw std::invalid_argument("krope::apply: " + argument + " gives positions [" +
+                              std::to_string(low) + ", " + std::to_string(high) +
+                              "], outside the table's [0, " + std::to_string(limit - 1) + "]");
+}
+
+/// min/max over a rank-1 or rank-2 int64 View.
+template <class ExecSpace, class View>
+struct MinMaxOf {
+  View values;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i,
+                                         Kokkos::MinMaxScalar<std::int64_t>& acc) const {
+    std::int64_t v;
+    if constexpr (View::rank == 1) {
+      v = values(i);
+    } else {
+      const std::int64_t cols = static_cast<std::int64_t>(values.extent(1));
+      v = values(i / cols, i % cols);
+    }
+    if (v < acc.min_val) acc.min_val = v;
+    if (v > acc.max_val) acc.max_val = v;
+  }
+
+  static Kokkos::MinMaxScalar<std::int64_t> of(const ExecSpace& space, const View& values) {
+    Kokkos::MinMaxScalar<std::int64_t> result;
+    Kokkos::parallel_reduce("krope::check_positions",
+                            Kokkos::RangePolicy<ExecSpace, Kokkos::IndexType<std::int64_t>>(
+                                space, 0, static_cast<std::int64_t>(values.size())),
+                            MinMaxOf{values}, Kokkos::MinMax<std::int64_t>(result));
+    return result;
+  }
+};
+
+template <class ExecSpace, class View>
+Kokkos::MinMaxScalar<std::int64_t> min_max(const ExecSpace& space, const View& values) {
+  return MinMaxOf<ExecSpace, View>::of(space, values);
+}
+
+// Each overload validates one position mode for q/k of `batch` sequences of `seq_len` tokens
+// (rank 4) or `tokens` packed tokens (varlen) and returns the device token map.
+
+template <class ExecSpace>
+ContiguousTokens tokens_for(const ExecSpace&, const contiguous& p, std::int64_t /*batch*/,
+                            std::int64_t seq_len, std::int64_t limit) {
+  if (p.offset < 0 || (seq_len > 0 && p.offset + seq_len > limit))
+    throw_position_error("contiguous offset " + std::to_string(p.offset), p.offset,
+                         p.offset + seq_len - 1, limit);
+  return {seq_len > 0 ? seq_len : 1, p.offset};
+}
+
+template <class ExecSpace, class M>
+OffsetTokens<M> tokens_for(const ExecSpace& space, const sequence_offsets<M>& p, std::int64_t batch,
+                           std::int64_t seq_len, std::int64_t limit) {
+  if (static_cast<std::int64_t>(p.offsets.extent(0)) != batch)
+    throw std::invalid_argument("krope::apply: sequence_offsets has " +
+                                std::to_string(p.offsets.extent(0)) + " entries, batch is " +
+                                std::to_string(batch));
+  if (p.check_range && batch > 0 && seq_len > 0) {
+    const auto r = min_max(space, p.offsets);
+    if (r.min_val < 0 || r.max_val + seq_len > limit)
+      throw_position_error("sequence_offsets", r.min_val, r.max_val + seq_len - 1, limit);
+  }
+  return {seq_len > 0 ? seq_len : 1, p.offsets};
+}
+
+template <class ExecSpace, class M>
+IdTokens<M> tokens_for(const ExecSpace& space, const position_ids<M>& p, std::int64_t batch,
+                       std::int64_t seq_len, std::int64_t limit) {
+  if (static_cast<std::int64_t>(p.ids.extent(0)) != batch ||
+      static_cast<std::int64_t>(p.ids.extent(1)) != seq_len)
+    throw std::invalid_argument("krope::apply: position_ids is [" +
+                                std::to_string(p.ids.extent(0)) + "][" +
+                                std::to_string(p.ids.extent(1)) + "], q is [" +
+                                std::to_string(batch) + "][" + std::to_string(seq_len) + "]");
+  if (p.check_range && batch > 0 && seq_len > 0) {
+    const auto r = min_max(space, p.ids);
+    if (r.min_val < 0 || r.max_val >= limit)
+      throw_position_error("position_ids", r.min_val, r.max_val, limit);
+  }
+  return {seq_len > 0 ? seq_len : 1, p.ids};
+}
+
+/// Varlen checks copy cu_seqlens and offsets ([batch+1] and [batch] values) to the host.
+template <class ExecSpace, class M>
+VarlenTokens<M> tokens_for(const ExecSpace&, const varlen<M>& p, std::int64_t tokens,
+                           std::int64_t limit) {
+  const std::int64_t entries = static_cast<std::int64_t>(p.cu_seqlens.extent(0));
+  if (entries < 1)
+    throw std::invalid_argument("krope::apply: cu_seqlens needs batch + 1 >= 1 entries");
+  const std::int64_t batch = entries - 1;
+  if (p.offsets.extent(0) != 0 && static_cast<std::int64_t>(p.offsets.extent(0)) != batch)
+    throw std::invalid_argument("krope::apply: varlen offsets has " +
+                                std::to_string(p.offsets.extent(0)) + " entries, batch is " +
+                                std::to_string(batch));
+  if (p.check_range) {
+    auto cu = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.cu_seqlens);
+    auto offsets = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.offsets);
+    if (cu(0) != 0)
+      throw std::invalid_argument("krope::apply: cu_seqlens must start at 0 (got " +
+                                  std::to_string(cu(0)) + ")");
+    for (std::int64_t b = 0; b < batch; ++b) {
+      if (cu(b + 1) < cu(b))
+        throw std::invalid_argument("krope::apply: cu_seqlens must be non-decreasing (entry " +
+                                    std::to_string(b + 1) + " is " + std::to_string(cu(b + 1)) +
+                                    " after " + std::to_string(cu(b)) + ")");
+      const std::int64_t length = cu(b + 1) - cu(b);
+      const std::int64_t offset = offsets.extent(0) ? offsets(b) : 0;
+      if (length > 0 && (offset < 0 || offset + length > limit))
+        throw_position_error("varlen sequence " + std::to_string(b), offset, offset + length - 1,
+                             limit);
+    }
+    if (cu(batch) != tokens)
+      throw std::invalid_argument("krope::apply: cu_seqlens ends at " + std::to_string(cu(batch)) +
+                                  ", q holds " + std::to_string(tokens) + " tokens");
+  }
+  return {p.cu_seqlens, p.offsets};
+}
+
+}  // namespace krope::Impl

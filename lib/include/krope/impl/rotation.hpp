@@ -1,0 +1,71 @@
+#pragma once
+/// \file rotation.hpp
+/// Everything one apply call needs on the device, gathered once by the public entry points and
+/// handed to a backend (Impl::Apply), plus the element access and the rotation itself.
+
+#include <krope/config.hpp>
+#include <krope/impl/arithmetic.hpp>
+#include <krope/impl/token_positions.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+
+namespace krope::Impl {
+
+/// q/k in and out ([batch][seq][heads][dim], or [tokens][heads][dim] for varlen), where each
+/// token sits, and where its cos/sin come from. In place: q_out/k_out alias q_in/k_in.
+template <class AngleSource, class Tokens, class QIn, class QOut, class KIn, class KOut>
+struct Rotation {
+  using angle_source = AngleSource;
+  using value_type = typename QOut::non_const_value_type;
+  using real_type = arithmetic_t<value_type>;
+
+  AngleSource angles;
+  Tokens tokens;
+  QIn q_in;
+  QOut q_out;
+  KIn k_in;
+  KOut k_out;
+  std::int64_t token_count;  ///< batch * seq, or total_tokens for varlen
+  int q_heads, k_heads;
+  int head_dim, rotary_dim;
+  Pairing pairing;
+  Direction direction;
+  bool in_place;  ///< outputs alias inputs: the pass-through tail needs no copy
+};
+
+/// Element (h, d) of token `c` in a [batch][seq][heads][dim] or [tokens][heads][dim] View.
+template <class View>
+KOKKOS_FORCEINLINE_FUNCTION typename View::reference_type element(const View& v, std::int64_t token,
+                                                                  const TokenCoord& c, int h,
+                                                                  int d) {
+  if constexpr (View::rank == 4) {
+    (void)token;
+    return v(c.batch, c.seq, h, d);
+  } else {
+    (void)c;
+    return v(token, h, d);
+  }
+}
+
+/// The pair (x, y) rotated by the angle whose cos/sin are (c, s); backward passes -s.
+template <class Real>
+KOKKOS_FORCEINLINE_FUNCTION void rotate_pair(Real& x, Real& y, Real c, Real s) {
+  const Real x_new = x * c - y * s;
+  y = x * s + y * c;
+  x = x_new;
+}
+
+/// Lanes of pair p: (p, p + R/2) for half_split, (2p, 2p + 1) for interleaved.
+KOKKOS_FORCEINLINE_FUNCTION void pair_lanes(Pairing pairing, int rotary_dim, int p, int& lane0,
+                                            int& lane1) {
+  if (pairing == Pairing::interleaved) {
+    lane0 = 2 * p;
+    lane1 = 2 * p + 1;
+  } else {
+    lane0 = p;
+    lane1 = p + rotary_dim / 2;
+  }
+}
+
+}  // namespace krope::Impl

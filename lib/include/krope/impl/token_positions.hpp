@@ -1,0 +1,69 @@
+#pragma once
+/// \file token_positions.hpp
+/// Device-side maps from a flat token index to (sequence, index in sequence, position), one per
+/// position mode of positions.hpp. Kernels run over tokens; these say where each one sits.
+
+#include <krope/positions.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+
+namespace krope::Impl {
+
+struct TokenCoord {
+  std::int64_t batch;     ///< sequence index b
+  std::int64_t seq;       ///< index t within the sequence
+  std::int64_t position;  ///< rotary position
+};
+
+/// [batch][seq] data, position t + offset.
+struct ContiguousTokens {
+  std::int64_t seq_len, offset;
+  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
+    const std::int64_t b = token / seq_len, t = token - b * seq_len;
+    return {b, t, t + offset};
+  }
+};
+
+/// [batch][seq] data, position t + offsets(b).
+template <class MemorySpace>
+struct OffsetTokens {
+  std::int64_t seq_len;
+  Kokkos::View<const std::int64_t*, MemorySpace> offsets;
+  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
+    const std::int64_t b = token / seq_len, t = token - b * seq_len;
+    return {b, t, t + offsets(b)};
+  }
+};
+
+/// [batch][seq] data, position ids(b, t).
+template <class MemorySpace>
+struct IdTokens {
+  std::int64_t seq_len;
+  Kokkos::View<const std::int64_t**, MemorySpace> ids;
+  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
+    const std::int64_t b = token / seq_len, t = token - b * seq_len;
+    return {b, t, ids(b, t)};
+  }
+};
+
+/// Packed [total_tokens] data: the sequence is found by binary search in cu_seqlens (the last b
+/// with cu_seqlens(b) <= token, so empty sequences are skipped), position t + offsets(b).
+template <class MemorySpace>
+struct VarlenTokens {
+  Kokkos::View<const std::int64_t*, MemorySpace> cu_seqlens, offsets;
+  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
+    std::int64_t lo = 0, hi = static_cast<std::int64_t>(cu_seqlens.extent(0)) - 1;
+    while (hi - lo > 1) {
+      const std::int64_t mid = (lo + hi) / 2;
+      if (cu_seqlens(mid) <= token)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    const std::int64_t t = token - cu_seqlens(lo);
+    return {lo, t, t + (offsets.extent(0) > 0 ? offsets(lo) : 0)};
+  }
+};
+
+}  // namespace krope::Impl

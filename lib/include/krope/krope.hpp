@@ -1,0 +1,13 @@
+#pragma once
+/// \file krope.hpp
+/// Umbrella header: everything a krope user needs.
+
+#include <krope/apply.hpp>
+#include <krope/bfloat16.hpp>
+#include <krope/config.hpp>
+#include <krope/float16.hpp>
+#include <krope/frequencies.hpp>
+#include <krope/huggingface.hpp>
+#include <krope/positions.hpp>
+#include <krope/spectrum.hpp>
+#include <krope/table.hpp>

@@ -1,0 +1,61 @@
+#pragma once
+/// \file positions.hpp
+/// Where each token sits: the four ways a caller can say which position a token rotates by.
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+
+namespace krope {
+
+/// Token t of every sequence sits at position t + offset.
+struct contiguous {
+  std::int64_t offset = 0;
+};
+
+/// Token t of sequence b sits at position t + offsets(b) (a KV-cache decode step, say).
+/// `offsets` is an int64 View [batch] in the kernel's memory space. With `check_range` the call
+/// runs a small reduction to prove every position lies inside the table before it writes; set it to
+/// false to skip that (and its host synchronisation) when the caller guarantees the range.
+template <class MemorySpace>
+struct sequence_offsets {
+  Kokkos::View<const std::int64_t*, MemorySpace> offsets;
+  bool check_range = true;
+};
+
+/// Explicit position ids: token t of sequence b sits at ids(b, t). `ids` is an int64 View
+/// [batch][seq]. `check_range` as for sequence_offsets.
+template <class MemorySpace>
+struct position_ids {
+  Kokkos::View<const std::int64_t**, MemorySpace> ids;
+  bool check_range = true;
+};
+
+/// Packed variable-length batch: q and k are [total_tokens][heads][head_dim] and sequence b owns
+/// tokens cu_seqlens(b) .. cu_seqlens(b+1)-1 (flash-attention's `cu_seqlens`, int64 [batch+1]).
+/// Token t of sequence b sits at t + offsets(b) when `offsets` is given (size batch), else at t.
+/// Validation (cu_seqlens non-decreasing, starting at 0, ending at total_tokens, positions inside
+/// the table) runs as a small reduction unless `check_range` is false.
+template <class MemorySpace>
+struct varlen {
+  Kokkos::View<const std::int64_t*, MemorySpace> cu_seqlens;
+  Kokkos::View<const std::int64_t*, MemorySpace> offsets = {};
+  bool check_range = true;
+};
+
+// Deduction guides: krope::position_ids{ids} works for any int64 View, const or not.
+template <class View>
+sequence_offsets(const View&) -> sequence_offsets<typename View::memory_space>;
+template <class View>
+sequence_offsets(const View&, bool) -> sequence_offsets<typename View::memory_space>;
+template <class View>
+position_ids(const View&) -> position_ids<typename View::memory_space>;
+template <class View>
+position_ids(const View&, bool) -> position_ids<typename View::memory_space>;
+template <class View>
+varlen(const View&) -> varlen<typename View::memory_space>;
+template <class View, class OffsetsView>
+varlen(const View&, const OffsetsView&) -> varlen<typename View::memory_space>;
+template <class View, class OffsetsView>
+varlen(const View&, const OffsetsView&, bool) -> varlen<typename View::memory_space>;
+
+}  // namespace krope

@@ -1,0 +1,165 @@
+#pragma once
+// Test support: seeded Gaussian data, poisoned outputs, the fp64 reference rotation and the
+// norm-wise relative error that every kernel test compares with.
+
+#include <krope/krope.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <type_traits>
+#include <vector>
+
+namespace krope::test {
+
+template <class T>
+double to_double(const T& x) {
+  if constexpr (std::is_same<T, double>::value)
+    return x;
+  else
+    return static_cast<double>(static_cast<float>(x));
+}
+
+template <class T>
+T from_double(double x) {
+  if constexpr (std::is_same<T, double>::value)
+    return x;
+  else if constexpr (std::is_same<T, float>::value)
+    return static_cast<float>(x);
+  else
+    return T(static_cast<float>(x));
+}
+
+/// A NaN of type T: written into outputs before a run so any element the kernel skips shows.
+template <class T>
+T poison_value() {
+  if constexpr (std::is_same<T, bfloat16>::value)
+    return bfloat16::from_bits(0x7fc1);
+  else if constexpr (std::is_same<T, float16>::value)
+    return float16::from_bits(0x7e01);
+  else
+    return std::numeric_limits<T>::quiet_NaN();
+}
+
+/// Calls f(i...) for every index of a rank-3 or rank-4 View, in row-major logical order.
+template <class View, class F>
+void for_each_index(const View& v, F&& f) {
+  if constexpr (View::rank == 4) {
+    for (std::size_t a = 0; a < v.extent(0); ++a)
+      for (std::size_t b = 0; b < v.extent(1); ++b)
+        for (std::size_t c = 0; c < v.extent(2); ++c)
+          for (std::size_t d = 0; d < v.extent(3); ++d) f(a, b, c, d);
+  } else {
+    static_assert(View::rank == 3, "rank 3 or 4");
+    for (std::size_t a = 0; a < v.extent(0); ++a)
+      for (std::size_t b = 0; b < v.extent(1); ++b)
+        for (std::size_t c = 0; c < v.extent(2); ++c) f(a, b, c);
+  }
+}
+
+/// Fills a device View with N(0, 1) values (rounded to its element type) from `seed`.
+template <class View>
+void fill_gaussian(const View& v, std::uint64_t seed) {
+  using T = typename View::non_const_value_type;
+  auto host = Kokkos::create_mirror_view(v);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for_each_index(host, [&](auto... i) { host(i...) = from_double<T>(normal(rng)); });
+  Kokkos::deep_copy(v, host);
+}
+
+template <class View>
+void poison(const View& v) {
+  using T = typename View::non_const_value_type;
+  auto host = Kokkos::create_mirror_view(v);
+  for_each_index(host, [&](auto... i) { host(i...) = poison_value<T>(); });
+  Kokkos::deep_copy(v, host);
+}
+
+/// The View's values in row-major logical order, as doubles.
+template <class View>
+std::vector<double> to_doubles(const View& v) {
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+  std::vector<double> out;
+  out.reserve(v.size());
+  for_each_index(host, [&](auto... i) { out.push_back(to_double(host(i...))); });
+  return out;
+}
+
+/// fp64 reference: rotates rows of `x` (row-major [rows][head_dim]) where row r sits at
+/// positions[r], with the spectrum `s` of `config`. Pass-through lanes are copied.
+inline std::vector<double> reference_rope(const Config& config, const Spectrum& s,
+                                          const std::vector<double>& x,
+                                          const std::vector<std::int64_t>& positions,
+                                          Direction direction = Direction::forward) {
+  const int d = config.head_dim, r = config.rotated_lanes(), half = r / 2;
+  std::vector<double> y(x);
+  const std::size_t rows = x.size() / d;
+  for (std::size_t row = 0; row < rows; ++row) {
+    const double* in = &x[row * d];
+    double* out = &y[row * d];
+    for (int p = 0; p < half; ++p) {
+      const long double angle =
+          static_cast<long double>(positions[row]) * static_cast<long double>(s.inv_freq[p]);
+      const double c = static_cast<double>(std::cos(angle)) * s.attention_factor;
+      double sn = static_cast<double>(std::sin(angle)) * s.attention_factor;
+      if (direction == Direction::backward) sn = -sn;
+      const int i0 = config.pairing == Pairing::interleaved ? 2 * p : p;
+      const int i1 = config.pairing == Pairing::interleaved ? 2 * p + 1 : p + half;
+      out[i0] = in[i0] * c - in[i1] * sn;
+      out[i1] = in[i0] * sn + in[i1] * c;
+    }
+  }
+  return y;
+}
+
+/// ||got - ref|| / ||ref||; NaN when got holds a NaN (an unwritten, poisoned element).
+inline double relative_error(const std::vector<double>& got, const std::vector<double>& ref) {
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    if (std::isnan(got[i])) return std::numeric_limits<double>::quiet_NaN();
+    diff += (got[i] - ref[i]) * (got[i] - ref[i]);
+    norm += ref[i] * ref[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+/// Norm-wise relative error accumulated over many comparisons.
+struct ErrorAccumulator {
+  double diff = 0, norm = 0;
+  void add(const std::vector<double>& got, const std::vector<double>& ref) {
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      diff += (got[i] - ref[i]) * (got[i] - ref[i]);
+      norm += ref[i] * ref[i];
+    }
+  }
+  double relative() const { return std::sqrt(diff / norm); }
+};
+
+/// Largest distance in units in the last place of T between got and ref (both values of T).
+template <class T>
+double max_ulp_distance(const std::vector<double>& got, const std::vector<double>& ref) {
+  double worst = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    if (std::isnan(got[i]) != std::isnan(ref[i])) return std::numeric_limits<double>::infinity();
+    const double magnitude = std::max(std::abs(ref[i]), std::abs(got[i]));
+    int exponent;
+    std::frexp(magnitude, &exponent);
+    const int mantissa_bits = std::is_same<T, double>::value    ? 53
+                              : std::is_same<T, float>::value   ? 24
+                              : std::is_same<T, float16>::value ? 11
+                                                                : 8;
+    // ulp of the binade; subnormal spacing for tiny values is covered by the floor below.
+    const double ulp = std::ldexp(1.0, exponent - mantissa_bits);
+    const double floor = std::is_same<T, float16>::value ? std::ldexp(1.0, -24)
+                         : std::is_same<T, float>::value ? std::ldexp(1.0, -149)
+                                                         : 0.0;
+    const double dist = std::abs(got[i] - ref[i]) / std::max(ulp, floor);
+    worst = std::max(worst, dist);
+  }
+  return worst;
+}
+
+}  // namespace krope::test
