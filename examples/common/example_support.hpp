@@ -1,0 +1,177 @@
+#pragma once
+// What every example needs besides krope itself: a size argument, fenced timing, seeded data, the
+// fp64 host reference rotation, error measures and a tally of checks that becomes the exit code.
+
+#include <krope/krope.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace krope_example {
+
+/// The first command-line argument as a positive integer, or `fallback` when there is none.
+/// CTest passes a small value so the examples stay quick on 2 CPU cores.
+inline std::int64_t size_argument(int argc, char* argv[], std::int64_t fallback) {
+  if (argc < 2) return fallback;
+  const long long value = std::atoll(argv[1]);
+  if (value < 1) {
+    std::fprintf(stderr, "usage: %s [size > 0]\n", argv[0]);
+    std::exit(2);
+  }
+  return value;
+}
+
+/// Where the kernels run: printed first, so a log says which backend produced the numbers.
+inline void print_execution_space() {
+  using Space = Kokkos::DefaultExecutionSpace;
+  std::printf("Kokkos execution space: %s (concurrency %d), memory space: %s\n", Space::name(),
+              static_cast<int>(Space().concurrency()), Space::memory_space::name());
+}
+
+/// printf-style formatting of one number into a std::string, for check messages.
+inline std::string format(const char* spec, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, spec, value);
+  return text;
+}
+
+/// Counts failed checks; main returns exit_code(), so CTest fails when any check fails.
+class Checks {
+ public:
+  bool expect(bool ok, const std::string& what) {
+    std::printf("  [%s] %s\n", ok ? "PASS" : "FAIL", what.c_str());
+    if (!ok) ++failed_;
+    return ok;
+  }
+  int failed() const { return failed_; }
+  int exit_code() const {
+    if (failed_ == 0)
+      std::printf("\nall checks passed\n");
+    else
+      std::printf("\n%d check(s) FAILED\n", failed_);
+    return failed_ == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  }
+
+ private:
+  int failed_ = 0;
+};
+
+/// Median wall time in seconds of `reps` calls of f(), each fenced on both sides so the time
+/// covers the kernels and not just their launch. One untimed warm-up call comes first.
+template <class ExecSpace, class F>
+double median_seconds(const ExecSpace& space, int reps, F&& f) {
+  f();
+  space.fence();
+  std::vector<double> times;
+  for (int r = 0; r < reps; ++r) {
+    space.fence();
+    Kokkos::Timer timer;
+    f();
+    space.fence();
+    times.push_back(timer.seconds());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+/// Element type <-> double on the host, for float, double, krope::bfloat16 and krope::float16.
+template <class T>
+double to_double(const T& x) {
+  return static_cast<double>(static_cast<float>(x));
+}
+inline double to_double(const double& x) { return x; }
+
+template <class T>
+T from_double(double x) {
+  return T(static_cast<float>(x));
+}
+
+template <class T>
+const char* type_name();
+template <>
+inline const char* type_name<double>() {
+  return "fp64";
+}
+template <>
+inline const char* type_name<float>() {
+  return "fp32";
+}
+template <>
+inline const char* type_name<krope::bfloat16>() {
+  return "bf16";
+}
+template <>
+inline const char* type_name<krope::float16>() {
+  return "fp16";
+}
+
+/// Fills a contiguous View (LayoutRight, any rank) with seeded N(0, 1) values rounded to its
+/// element type, and returns those values (as stored) in memory order.
+template <class View>
+std::vector<double> fill_gaussian(const View& v, std::uint64_t seed) {
+  using T = typename View::non_const_value_type;
+  auto host = Kokkos::create_mirror_view(v);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<double> stored(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    host.data()[i] = from_double<T>(normal(rng));
+    stored[i] = to_double(host.data()[i]);
+  }
+  Kokkos::deep_copy(v, host);
+  return stored;
+}
+
+/// A contiguous View's values in memory order, as doubles on the host.
+template <class View>
+std::vector<double> to_doubles(const View& v) {
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+  std::vector<double> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = to_double(host.data()[i]);
+  return out;
+}
+
+/// fp64 reference RoPE of the rows of `x` ([rows][head_dim], row r at positions[r]) with the
+/// spectrum of `config`: what every krope result is compared with. The angle is formed in long
+/// double so the reference itself stays exact to far below fp32 precision at positions ~2^24.
+inline std::vector<double> reference_rope(const krope::Config& config, const std::vector<double>& x,
+                                          const std::vector<std::int64_t>& positions) {
+  const krope::Spectrum s = krope::spectrum(config);
+  const int d = config.head_dim, half = config.rotated_lanes() / 2;
+  std::vector<double> y(x);
+  for (std::size_t row = 0; row < positions.size(); ++row) {
+    const double* in = &x[row * d];
+    double* out = &y[row * d];
+    for (int p = 0; p < half; ++p) {
+      const long double angle =
+          static_cast<long double>(positions[row]) * static_cast<long double>(s.inv_freq[p]);
+      const double c = static_cast<double>(std::cos(angle)) * s.attention_factor;
+      const double sn = static_cast<double>(std::sin(angle)) * s.attention_factor;
+      const bool interleaved = config.pairing == krope::Pairing::interleaved;
+      const int i0 = interleaved ? 2 * p : p, i1 = interleaved ? 2 * p + 1 : p + half;
+      out[i0] = in[i0] * c - in[i1] * sn;
+      out[i1] = in[i0] * sn + in[i1] * c;
+    }
+  }
+  return y;
+}
+
+/// Norm-wise relative error ||got - ref|| / ||ref|| (infinite when got holds a NaN).
+inline double relative_error(const std::vector<double>& got, const std::vector<double>& ref) {
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    if (std::isnan(got[i])) return INFINITY;
+    diff += (got[i] - ref[i]) * (got[i] - ref[i]);
+    norm += ref[i] * ref[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+}  // namespace krope_example
