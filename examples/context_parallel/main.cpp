@@ -5,8 +5,8 @@
 // are bit-identical). Checked for the contiguous and zigzag layouts (zigzag both as two apply
 // calls on subviews and as one apply with position ids), both pairings, fp32 and bf16.
 //
-//   mpirun -np 2 ./krope_context_parallel [--seq-len 97] [--batch 2] [--q-heads 4] [--k-heads 2]
-//                                         [--head-dim 64] [--rotary-dim 0] [--seed 2024]
+//   mpirun -np 2 ./context_parallel [--seq-len 97] [--batch 2] [--q-heads 4] [--k-heads 2]
+//                                    [--head-dim 64] [--rotary-dim 0] [--seed 2024]
 //
 // The contiguous layout uses seq-len as given (an uneven split when P does not divide it); the
 // zigzag layout needs a multiple of 2P and uses seq-len rounded down to one. Exit status 0 when
@@ -69,7 +69,7 @@ Options parse(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h")
       throw std::invalid_argument(
-          "usage: krope_context_parallel [--seq-len N] [--batch N] [--q-heads N] [--k-heads N] "
+          "usage: context_parallel [--seq-len N] [--batch N] [--q-heads N] [--k-heads N] "
           "[--head-dim N] [--rotary-dim N] [--seed N]");
     if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
     const long long v = std::stoll(argv[++i]);
