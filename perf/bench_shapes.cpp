@@ -1,0 +1,63 @@
+/// \file bench_shapes.cpp
+/// Shapes, bf16 in place with contiguous positions unless the label says otherwise:
+///   shapes   the table (B, T, Hq, Hk, D), plus Llama-3-8B prefill in fp32
+///   decode   (64, 1, 32, 8, 128), each sequence at its own KV-cache offset: time per call
+///   reports  the original reports' B x H x T x D shapes (Hq = Hk = H)
+///   sweep    N x 128 for N = 2048 ... 63488 step 4096 (B = 1, H = 1, T = N)
+/// Each on every path: copy ceiling, naive baseline, generic Kokkos kernel, krope::apply.
+
+#include "support/runner.hpp"
+
+#include <krope/krope.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <string>
+#include <vector>
+
+namespace krope::perf {
+
+namespace {
+using Device = Kokkos::DefaultExecutionSpace;
+
+Case shape(const std::string& group, int batch, int seq, int q_heads, int k_heads, int head_dim) {
+  Case c;
+  c.group = group;
+  c.batch = batch;
+  c.seq = seq;
+  c.q_heads = q_heads;
+  c.k_heads = k_heads;
+  c.head_dim = head_dim;
+  return c;
+}
+
+const std::vector<Path> all_paths{Path::copy, Path::naive, Path::generic, Path::apply};
+}  // namespace
+
+void register_shapes() {
+  // The table.
+  register_case<Device, Kind<bfloat16>>(shape("shapes", 8, 4096, 32, 8, 128), all_paths);
+  register_case<Device, Kind<bfloat16>>(shape("shapes", 4, 4096, 16, 16, 256), all_paths);
+  register_case<Device, Kind<bfloat16>>(shape("shapes", 1, 63488, 1, 1, 128), all_paths);
+  register_case<Device, Kind<float>>(shape("shapes", 8, 4096, 32, 8, 128), all_paths);
+  Case decode = shape("decode", 64, 1, 32, 8, 128);
+  decode.variant = "offsets";
+  register_case<Device, Kind<bfloat16, Layout::bshd, PositionMode::sequence_offsets>>(decode,
+                                                                                      all_paths);
+
+  // The original reports' shapes, B x H x T x D.
+  struct Report {
+    int batch, heads, seq, head_dim;
+  };
+  const Report reports[] = {{1, 8, 128, 64},    {2, 8, 256, 64},   {4, 12, 512, 64},
+                            {8, 16, 1024, 64},  {1, 8, 2048, 128}, {2, 16, 512, 128},
+                            {4, 16, 1024, 128}, {4, 16, 4096, 256}};
+  for (const Report& r : reports)
+    register_case<Device, Kind<bfloat16>>(
+        shape("reports", r.batch, r.seq, r.heads, r.heads, r.head_dim), all_paths);
+
+  // N x 128.
+  for (int n = 2048; n <= 63488; n += 4096)
+    register_case<Device, Kind<bfloat16>>(shape("sweep", 1, n, 1, 1, 128), all_paths);
+}
+
+}  // namespace krope::perf

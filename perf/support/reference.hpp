@@ -1,0 +1,98 @@
+#pragma once
+/// \file reference.hpp
+/// Accuracy of each path: an fp64 host reference on a sample of tokens (every head and lane of
+/// each sampled token), compared by ||out - ref|| / ||ref||. The reference rotates the rounded
+/// inputs by cos/sin of pos * inv_freq evaluated in fp64 from the config's spectrum.
+
+#include "rope_case.hpp"
+
+#include <krope/spectrum.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <type_traits>
+#include <vector>
+
+namespace krope::perf {
+
+template <class Value>
+double to_double(const Value& v) {
+  if constexpr (std::is_same<Value, double>::value || std::is_same<Value, float>::value)
+    return v;
+  else
+    return static_cast<double>(static_cast<float>(v));
+}
+
+/// n values at device (or host) address `data` of `MemorySpace`, copied to a host vector.
+template <class MemorySpace, class Value>
+std::vector<Value> to_host(const Value* data, std::int64_t n) {
+  std::vector<Value> host(static_cast<std::size_t>(n));
+  Kokkos::View<Value*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> dst(host.data(),
+                                                                                       n);
+  Kokkos::View<const Value*, MemorySpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> src(data, n);
+  Kokkos::deep_copy(dst, src);
+  return host;
+}
+
+/// Up to `count` token rows spread over [0, tokens), first and last included.
+inline std::vector<std::int64_t> sample_tokens(std::int64_t tokens, int count = 256) {
+  std::vector<std::int64_t> rows;
+  if (tokens <= count) {
+    for (std::int64_t t = 0; t < tokens; ++t) rows.push_back(t);
+    return rows;
+  }
+  std::mt19937_64 rng(12345);
+  std::uniform_int_distribution<std::int64_t> pick(0, tokens - 1);
+  rows.push_back(0);
+  rows.push_back(tokens - 1);
+  while (static_cast<int>(rows.size()) < count) rows.push_back(pick(rng));
+  return rows;
+}
+
+/// Accumulates ||out - ref||^2 and ||ref||^2 over sampled tokens of one tensor.
+struct ErrorSum {
+  double diff2 = 0, ref2 = 0;
+  double relative() const { return ref2 > 0 ? std::sqrt(diff2 / ref2) : 0.0; }
+
+  template <class Value>
+  void add(const Case& c, const Spectrum& spectrum, const std::vector<std::int64_t>& position,
+           const std::vector<std::int64_t>& rows, int heads, const std::vector<Value>& in,
+           const TensorIndex& in_index, const std::vector<Value>& out,
+           const TensorIndex& out_index) {
+    const int r = c.rotated(), half = r / 2;
+    const double sign = c.direction == Direction::backward ? -1.0 : 1.0;
+    for (const std::int64_t token : rows) {
+      const double pos = static_cast<double>(position[token]);
+      for (int h = 0; h < heads; ++h) {
+        for (int p = 0; p < half; ++p) {
+          const int lane0 = c.pairing == Pairing::interleaved ? 2 * p : p;
+          const int lane1 = c.pairing == Pairing::interleaved ? 2 * p + 1 : p + half;
+          const double angle = pos * spectrum.inv_freq[p];
+          const double cs = std::cos(angle) * spectrum.attention_factor;
+          const double sn = sign * std::sin(angle) * spectrum.attention_factor;
+          const double x = to_double(in[in_index(token, h, lane0)]);
+          const double y = to_double(in[in_index(token, h, lane1)]);
+          accumulate(x * cs - y * sn, to_double(out[out_index(token, h, lane0)]));
+          accumulate(x * sn + y * cs, to_double(out[out_index(token, h, lane1)]));
+        }
+        for (int d = r; d < c.head_dim; ++d)
+          accumulate(to_double(in[in_index(token, h, d)]), to_double(out[out_index(token, h, d)]));
+      }
+    }
+  }
+
+ private:
+  void accumulate(double ref, double got) {
+    if (!std::isfinite(got)) {
+      diff2 = INFINITY;
+      return;
+    }
+    diff2 += (got - ref) * (got - ref);
+    ref2 += ref * ref;
+  }
+};
+
+}  // namespace krope::perf
