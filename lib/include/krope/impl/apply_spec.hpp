@@ -14,3 +14,7 @@ struct Apply {
 };
 
 }  // namespace krope::Impl
+
+#if defined(KOKKOS_ENABLE_CUDA)
+#include <krope/impl/cuda/apply_cuda.hpp>
+#endif

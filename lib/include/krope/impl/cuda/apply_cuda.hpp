@@ -1,0 +1,178 @@
+#pragma once
+/// \file apply_cuda.hpp
+/// Impl::Apply<Kokkos::Cuda, R>: the hand-written CUDA path ("krope::apply[cuda_vec16]").
+///
+/// Takes over when every q/k View has a contiguous innermost dimension, 16-byte aligned data and
+/// 16-byte multiple strides, R/2 and head_dim are multiples of the vector width V = 16/sizeof(T),
+/// and the table rows are 16-byte aligned; otherwise it falls back to apply_generic. Launches one
+/// raw kernel on space.cuda_stream(): no allocation, no synchronisation, no device query beyond
+/// Kokkos' cached device properties.
+
+#include <krope/impl/angle_sources.hpp>
+#include <krope/impl/apply_generic.hpp>
+#include <krope/impl/rotation.hpp>
+
+#if defined(KOKKOS_ENABLE_CUDA) && defined(__CUDACC__)
+
+#include <krope/impl/cuda/launch_shape.hpp>
+#include <krope/impl/cuda/rotary_kernel.hpp>
+#include <krope/impl/cuda/tuning.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <atomic>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include <cuda_runtime.h>
+
+namespace krope::Impl {
+
+/// Which kernel the last Cuda apply call ran (a testing and diagnostics aid).
+enum class CudaPath { none, generic, vec16 };
+
+/// Testing aid: when true, Cuda apply calls take the generic Kokkos kernel.
+inline std::atomic<bool> cuda_force_generic{false};
+inline std::atomic<CudaPath> cuda_last_path{CudaPath::none};
+
+namespace cuda {
+
+/// How the kernel gets cos/sin from an angle source: table rows directly, anything else staged.
+template <class Source>
+struct AngleAccess {
+  using type = StagedAngles<Source>;
+  static constexpr bool staged = true;
+  static type make(const Source& s) { return {s}; }
+  static bool ready(const Source&) { return true; }
+};
+
+template <class Real, class M>
+struct AngleAccess<TableAngles<Real, M>> {
+  using type = TableRows<Real>;
+  static constexpr bool staged = false;
+  static type make(const TableAngles<Real, M>& t) {
+    return {t.cos.data(), t.sin.data(), static_cast<std::int64_t>(t.cos.stride(0))};
+  }
+  static bool ready(const TableAngles<Real, M>& t) {
+    return reinterpret_cast<std::uintptr_t>(t.cos.data()) % 16 == 0 &&
+           reinterpret_cast<std::uintptr_t>(t.sin.data()) % 16 == 0 &&
+           t.cos.stride(0) == t.sin.stride(0) && (t.cos.stride(0) * sizeof(Real)) % 16 == 0;
+  }
+};
+
+/// Innermost stride 1, data and every stride that matters 16-byte aligned.
+template <class View>
+bool vector_ready(const View& v) {
+  using T = typename View::non_const_value_type;
+  if (v.size() == 0) return true;
+  constexpr unsigned rank = View::rank;
+  if (v.stride(rank - 1) != 1) return false;
+  if (reinterpret_cast<std::uintptr_t>(v.data()) % 16 != 0) return false;
+  for (unsigned i = 0; i + 1 < rank; ++i)
+    if (v.extent(i) > 1 && (v.stride(i) * sizeof(T)) % 16 != 0) return false;
+  return true;
+}
+
+template <class T, class In, class Out>
+Operand<T> operand_of(const In& in, const Out& out) {
+  Operand<T> o;
+  o.in = in.data();
+  o.out = out.data();
+  o.heads = static_cast<int>(in.extent(In::rank - 2));
+  if constexpr (In::rank == 4) {
+    for (int i = 0; i < 3; ++i) {
+      o.in_stride[i] = static_cast<std::int64_t>(in.stride(i));
+      o.out_stride[i] = static_cast<std::int64_t>(out.stride(i));
+    }
+  } else {
+    o.in_stride[0] = static_cast<std::int64_t>(in.stride(0));
+    o.out_stride[0] = static_cast<std::int64_t>(out.stride(0));
+    o.in_stride[2] = static_cast<std::int64_t>(in.stride(1));
+    o.out_stride[2] = static_cast<std::int64_t>(out.stride(1));
+  }
+  return o;
+}
+
+template <class T>
+constexpr bool vectorizable_v = std::is_same<T, float>::value || std::is_same<T, double>::value ||
+                                std::is_same<T, bfloat16>::value || std::is_same<T, float16>::value;
+
+/// Launches the vectorised kernel for `r` on `space` if it is eligible; returns false (having
+/// done nothing) otherwise.
+template <class Tuning, class R>
+bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
+  using T = typename R::value_type;
+  using Real = typename R::real_type;
+  using Source = typename R::angle_source;
+  using Access = AngleAccess<Source>;
+  using QIn = decltype(r.q_in);
+  if constexpr (!vectorizable_v<T>) {
+    return false;
+  } else {
+    constexpr int V = Vector<T>::width;
+    constexpr int rank = QIn::rank;
+    const int half = r.rotary_dim / 2;
+    if (r.rotary_dim % 2 != 0 || half < V || half % V != 0 || r.head_dim % V != 0 ||
+        r.rotary_dim > r.head_dim)
+      return false;
+    if (!vector_ready(r.q_in) || !vector_ready(r.q_out) || !vector_ready(r.k_in) ||
+        !vector_ready(r.k_out) || !Access::ready(r.angles))
+      return false;
+
+    const cudaDeviceProp& prop = space.cuda_device_prop();
+    const std::size_t staged_bytes = Access::staged ? 2 * std::size_t(half) * sizeof(Real) : 0;
+    LaunchShape shape;
+    if (!choose_launch_shape<Tuning>(prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor,
+                                     r.token_count, half / V, r.q_heads + r.k_heads, staged_bytes,
+                                     shape))
+      return false;
+
+    using Tokens = decltype(r.tokens);
+    using Args = RotaryArgs<T, typename Access::type, Tokens>;
+    Args args;
+    args.q = operand_of<T>(r.q_in, r.q_out);
+    args.k = operand_of<T>(r.k_in, r.k_out);
+    args.angles = Access::make(r.angles);
+    args.tokens = r.tokens;
+    args.token_count = r.token_count;
+    args.token_tiles = shape.token_tiles;
+    args.half = half;
+    args.quarter = half / 2;
+    args.items = half / V;
+    args.tail_vectors = r.in_place ? 0 : (r.head_dim - r.rotary_dim) / V;
+    args.head_groups = shape.head_groups;
+    args.interleaved = r.pairing == Pairing::interleaved;
+    args.backward = r.direction == Direction::backward;
+
+    const bool profiled = Kokkos::Tools::profileLibraryLoaded();
+    if (profiled) Kokkos::Tools::pushRegion("krope::apply[cuda_vec16]");
+    rotary_vec16_kernel<Tuning, rank>
+        <<<shape.grid, shape.block, shape.shared_bytes, space.cuda_stream()>>>(args);
+    const cudaError_t error = cudaGetLastError();
+    if (profiled) Kokkos::Tools::popRegion();
+    if (error != cudaSuccess)
+      throw std::runtime_error(std::string("krope::apply[cuda_vec16]: kernel launch failed: ") +
+                               cudaGetErrorString(error));
+    return true;
+  }
+}
+
+}  // namespace cuda
+
+template <class R>
+struct Apply<Kokkos::Cuda, R> {
+  static void run(const Kokkos::Cuda& space, const R& rotation) {
+    if (!cuda_force_generic.load(std::memory_order_relaxed) &&
+        cuda::launch_vec16<cuda::RotaryTuning>(space, rotation)) {
+      cuda_last_path.store(CudaPath::vec16, std::memory_order_relaxed);
+      return;
+    }
+    cuda_last_path.store(CudaPath::generic, std::memory_order_relaxed);
+    apply_generic(space, rotation);
+  }
+};
+
+}  // namespace krope::Impl
+
+#endif  // KOKKOS_ENABLE_CUDA && __CUDACC__

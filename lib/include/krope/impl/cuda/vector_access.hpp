@@ -1,0 +1,148 @@
+#pragma once
+/// \file vector_access.hpp
+/// 16-byte vectors of q/k elements (uint4 in registers: one LDG.E.128 / STG.E.128 each), their
+/// lanes widened to the arithmetic type and narrowed back with the storage types' own
+/// round-to-nearest-even routines (bit-identical to the generic path), and the short cos/sin
+/// chunks (8 or 16 bytes) the kernel reads from the table or from shared memory.
+
+#include <krope/bfloat16.hpp>
+#include <krope/float16.hpp>
+#include <krope/impl/arithmetic.hpp>
+
+#include <cstdint>
+#include <type_traits>
+
+namespace krope::Impl::cuda {
+
+template <class T>
+struct Vector {
+  static constexpr int width = 16 / static_cast<int>(sizeof(T));  ///< elements per 16 bytes
+  using real = arithmetic_t<T>;
+};
+
+template <bool Streaming>
+__device__ __forceinline__ uint4 load16(const void* p) {
+  if constexpr (Streaming)
+    return __ldcs(static_cast<const uint4*>(p));
+  else
+    return *static_cast<const uint4*>(p);
+}
+
+template <bool Streaming>
+__device__ __forceinline__ void store16(void* p, const uint4& v) {
+  if constexpr (Streaming)
+    __stcs(static_cast<uint4*>(p), v);
+  else
+    *static_cast<uint4*>(p) = v;
+}
+
+__device__ __forceinline__ std::uint32_t word(const uint4& v, int i) {
+  return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+}
+__device__ __forceinline__ void set_word(uint4& v, int i, std::uint32_t w) {
+  if (i == 0)
+    v.x = w;
+  else if (i == 1)
+    v.y = w;
+  else if (i == 2)
+    v.z = w;
+  else
+    v.w = w;
+}
+
+/// The lanes of `v` as arithmetic values (called with compile-time lane loops only).
+template <class T>
+__device__ __forceinline__ void unpack(const uint4& v, arithmetic_t<T> (&out)[Vector<T>::width]) {
+  if constexpr (std::is_same<T, float>::value) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) out[i] = __uint_as_float(word(v, i));
+  } else if constexpr (std::is_same<T, double>::value) {
+    out[0] = __hiloint2double(static_cast<int>(v.y), static_cast<int>(v.x));
+    out[1] = __hiloint2double(static_cast<int>(v.w), static_cast<int>(v.z));
+  } else if constexpr (std::is_same<T, bfloat16>::value) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {  // bf16 -> fp32 is a shift: exactly bfloat16::to_float
+      out[2 * i] = __uint_as_float(word(v, i) << 16);
+      out[2 * i + 1] = __uint_as_float(word(v, i) & 0xffff0000u);
+    }
+  } else {
+    static_assert(std::is_same<T, float16>::value, "float, double, bfloat16 or float16");
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      out[2 * i] = float16::to_float(static_cast<std::uint16_t>(word(v, i) & 0xffffu));
+      out[2 * i + 1] = float16::to_float(static_cast<std::uint16_t>(word(v, i) >> 16));
+    }
+  }
+}
+
+/// Rounds the arithmetic values back into a vector of T (RNE, the storage types' own routines).
+template <class T>
+__device__ __forceinline__ uint4 pack(const arithmetic_t<T> (&in)[Vector<T>::width]) {
+  uint4 v;
+  if constexpr (std::is_same<T, float>::value) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) set_word(v, i, __float_as_uint(in[i]));
+  } else if constexpr (std::is_same<T, double>::value) {
+    v.x = static_cast<std::uint32_t>(__double2loint(in[0]));
+    v.y = static_cast<std::uint32_t>(__double2hiint(in[0]));
+    v.z = static_cast<std::uint32_t>(__double2loint(in[1]));
+    v.w = static_cast<std::uint32_t>(__double2hiint(in[1]));
+  } else {
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+      set_word(v, i,
+               static_cast<std::uint32_t>(T::round_from_float(in[2 * i])) |
+                   (static_cast<std::uint32_t>(T::round_from_float(in[2 * i + 1])) << 16));
+  }
+  return v;
+}
+
+/// N consecutive reals (8 or 16 bytes, aligned to their size) from global or shared memory.
+template <int N, class Real>
+__device__ __forceinline__ void load_reals(const Real* p, Real* out) {
+  constexpr int bytes = N * static_cast<int>(sizeof(Real));
+  static_assert(bytes == 8 || bytes == 16, "cos/sin chunks are 8 or 16 bytes");
+  if constexpr (std::is_same<Real, float>::value && N == 4) {
+    const float4 v = *reinterpret_cast<const float4*>(p);
+    out[0] = v.x;
+    out[1] = v.y;
+    out[2] = v.z;
+    out[3] = v.w;
+  } else if constexpr (std::is_same<Real, float>::value && N == 2) {
+    const float2 v = *reinterpret_cast<const float2*>(p);
+    out[0] = v.x;
+    out[1] = v.y;
+  } else if constexpr (std::is_same<Real, double>::value && N == 2) {
+    const double2 v = *reinterpret_cast<const double2*>(p);
+    out[0] = v.x;
+    out[1] = v.y;
+  } else {
+    out[0] = *p;
+  }
+}
+
+/// The same through the read-only data path (the table is never written by the kernel).
+template <int N, class Real>
+__device__ __forceinline__ void load_reals_ro(const Real* p, Real* out) {
+  constexpr int bytes = N * static_cast<int>(sizeof(Real));
+  static_assert(bytes == 8 || bytes == 16, "cos/sin chunks are 8 or 16 bytes");
+  if constexpr (std::is_same<Real, float>::value && N == 4) {
+    const float4 v = __ldg(reinterpret_cast<const float4*>(p));
+    out[0] = v.x;
+    out[1] = v.y;
+    out[2] = v.z;
+    out[3] = v.w;
+  } else if constexpr (std::is_same<Real, float>::value && N == 2) {
+    const float2 v = __ldg(reinterpret_cast<const float2*>(p));
+    out[0] = v.x;
+    out[1] = v.y;
+  } else if constexpr (std::is_same<Real, double>::value && N == 2) {
+    const double2 v = __ldg(reinterpret_cast<const double2*>(p));
+    out[0] = v.x;
+    out[1] = v.y;
+  } else {
+    out[0] = __ldg(p);
+  }
+}
+
+}  // namespace krope::Impl::cuda
