@@ -1,12 +1,11 @@
 #pragma once
 /// \file main.hpp
-/// The main() of each benchmark executable: Kokkos up, the allocation tracker installed,
+/// The main() of each benchmark executable: Kokkos up,
 /// default statistics (5 repetitions, medians, aggregates only, 0.1 s per repetition) unless
 /// the command line sets them, context in the JSON, the suite's registrations, then the run.
 
 #include "case_data.hpp"
 #include "device.hpp"
-#include "memory.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -23,7 +22,6 @@ int benchmark_main(int argc, char** argv, const std::function<void()>& register_
   Kokkos::initialize(argc, argv);
   int status = 0;
   {
-    AllocationTracker::install(ExecSpace::memory_space::name());
     std::vector<char*> args(argv, argv + argc);
     auto given = [&](const char* flag) {
       for (int i = 1; i < argc; ++i)

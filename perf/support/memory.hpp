@@ -15,17 +15,24 @@
 
 namespace krope::perf {
 
+/// Counts live bytes of Kokkos allocations in one memory space through the Kokkos Tools
+/// allocate/deallocate callbacks. Installed only around a measurement: while any callback is
+/// set Kokkos considers a tool loaded and does extra host work on every launch (kernel name
+/// strings), which would show in per-call times of small shapes.
 class AllocationTracker {
  public:
-  /// Registers the callbacks; call once after Kokkos::initialize. Only allocations in the
-  /// memory space named `space_name` (MemorySpace::name(): "Cuda", "Host") are counted.
+  /// Starts counting allocations in the memory space named `space_name` (MemorySpace::name():
+  /// "Cuda", "Host"); call after Kokkos::initialize.
   static void install(const char* space_name) {
     std::strncpy(space_, space_name, sizeof space_ - 1);
+    live_ = peak_ = 0;
     Kokkos::Tools::Experimental::set_allocate_data_callback(&on_allocate);
     Kokkos::Tools::Experimental::set_deallocate_data_callback(&on_deallocate);
   }
-  static std::int64_t live() { return live_; }
-  static void reset_peak() { peak_ = live_; }
+  static void uninstall() {
+    Kokkos::Tools::Experimental::set_allocate_data_callback(nullptr);
+    Kokkos::Tools::Experimental::set_deallocate_data_callback(nullptr);
+  }
   static std::int64_t peak() { return peak_; }
 
  private:
@@ -48,16 +55,15 @@ class AllocationTracker {
 template <class ExecSpace, class Call>
 std::int64_t extra_bytes_of(const ExecSpace& space, const Call& call) {
   space.fence();
-  const std::int64_t live_before = AllocationTracker::live();
-  AllocationTracker::reset_peak();
   const std::size_t used_before = device_memory_used<ExecSpace>();
+  AllocationTracker::install(ExecSpace::memory_space::name());
   call();
   space.fence();
+  AllocationTracker::uninstall();
   const std::size_t used_after = device_memory_used<ExecSpace>();
-  const std::int64_t kokkos_peak = AllocationTracker::peak() - live_before;
   const std::int64_t device_growth =
       used_after > used_before ? static_cast<std::int64_t>(used_after - used_before) : 0;
-  return std::max(kokkos_peak, device_growth);
+  return std::max(AllocationTracker::peak(), device_growth);
 }
 
 }  // namespace krope::perf
