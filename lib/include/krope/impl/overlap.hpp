@@ -19,6 +19,16 @@ bool exactly_aliased(const A& a, const B& b) {
   return true;
 }
 
+/// Elements from the first to one past the last element of a non-empty View. Not span():
+/// Kokkos 3.4 overestimates span() for strided subviews (extent * stride of the outermost
+/// dimension), which would reach into a neighbouring allocation.
+template <class View>
+std::size_t footprint(const View& v) {
+  std::size_t last = 0;
+  for (unsigned i = 0; i < View::rank; ++i) last += (v.extent(i) - 1) * v.stride(i);
+  return last + 1;
+}
+
 namespace overlap_detail {
 // Is `offset` = sum_k d_k * stride_k for integers d_k in [lo_k, hi_k]? Dimensions come sorted by
 // stride, largest first; each level only tries the few d_k that leave a reachable remainder.
@@ -50,7 +60,7 @@ bool partially_overlap(const A& a, const B& b) {
   if (a.size() == 0 || b.size() == 0 || exactly_aliased(a, b)) return false;
   const auto a0 = reinterpret_cast<std::uintptr_t>(a.data());
   const auto b0 = reinterpret_cast<std::uintptr_t>(b.data());
-  const auto a1 = a0 + a.span() * sizeof(TA), b1 = b0 + b.span() * sizeof(TB);
+  const auto a1 = a0 + footprint(a) * sizeof(TA), b1 = b0 + footprint(b) * sizeof(TB);
   if (a1 <= b0 || b1 <= a0) return false;  // disjoint ranges
   bool same_strides = A::rank == B::rank && (b0 > a0 ? b0 - a0 : a0 - b0) % sizeof(TA) == 0;
   for (unsigned i = 0; same_strides && i < A::rank; ++i) same_strides = a.stride(i) == b.stride(i);

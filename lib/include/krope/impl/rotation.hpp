@@ -9,6 +9,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <type_traits>
 
 namespace krope::Impl {
 
@@ -49,11 +50,26 @@ KOKKOS_FORCEINLINE_FUNCTION typename View::reference_type element(const View& v,
 }
 
 /// The pair (x, y) rotated by the angle whose cos/sin are (c, s); backward passes -s.
+/// Each product and sum is rounded separately on every backend: nvcc would otherwise contract
+/// them into FMAs that host compilers (without -mfma) do not form, and the backends would differ
+/// in the last bit. Keeping them apart makes Serial, OpenMP and CUDA results bit-identical.
 template <class Real>
 KOKKOS_FORCEINLINE_FUNCTION void rotate_pair(Real& x, Real& y, Real c, Real s) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (std::is_same<Real, float>::value) {
+    const float x_new = __fsub_rn(__fmul_rn(x, c), __fmul_rn(y, s));
+    y = __fadd_rn(__fmul_rn(x, s), __fmul_rn(y, c));
+    x = x_new;
+  } else {
+    const double x_new = __dsub_rn(__dmul_rn(x, c), __dmul_rn(y, s));
+    y = __dadd_rn(__dmul_rn(x, s), __dmul_rn(y, c));
+    x = x_new;
+  }
+#else
   const Real x_new = x * c - y * s;
   y = x * s + y * c;
   x = x_new;
+#endif
 }
 
 /// Lanes of pair p: (p, p + R/2) for half_split, (2p, 2p + 1) for interleaved.

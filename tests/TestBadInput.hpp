@@ -1,0 +1,225 @@
+// Bad input: every case of DESIGN.md's list throws std::invalid_argument naming the argument,
+// before anything is written (q and k keep their bits). Empty tensors are a no-op.
+
+#include "support/apply_case.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+using namespace krope;
+using namespace krope::test;
+using Space = TEST_EXECSPACE;
+using Memory = Space::memory_space;
+using Tensor = Kokkos::View<float****, Kokkos::LayoutRight, Memory>;
+using Ids = Kokkos::View<std::int64_t**, Memory>;
+using Offsets = Kokkos::View<std::int64_t*, Memory>;
+
+Config config64() {
+  Config c;
+  c.head_dim = 64;
+  return c;
+}
+
+/// Runs `call`, expects std::invalid_argument whose message contains `needle`, and checks that
+/// the Views in `watched` kept their values.
+void expect_rejected(const std::function<void()>& call, const std::string& needle,
+                     const std::vector<Tensor>& watched) {
+  std::vector<std::vector<double>> before;
+  for (const auto& v : watched) before.push_back(to_doubles(v));
+  try {
+    call();
+    Space().fence();
+    ADD_FAILURE() << "no exception; expected one naming '" << needle << "'";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
+        << "message '" << e.what() << "' does not name '" << needle << "'";
+  }
+  for (std::size_t i = 0; i < watched.size(); ++i) {
+    const auto after = to_doubles(watched[i]);
+    for (std::size_t j = 0; j < after.size(); ++j)
+      ASSERT_EQ(std::memcmp(&after[j], &before[i][j], sizeof(double)), 0)
+          << "view " << i << " changed";
+  }
+}
+
+struct Data {
+  Tensor q{"q", 2, 8, 4, 64}, k{"k", 2, 8, 2, 64};
+  Data() {
+    fill_gaussian(q, 1);
+    fill_gaussian(k, 2);
+  }
+};
+
+TEST(TEST_CATEGORY, bad_config_throws) {
+  auto make = [](int head_dim, int rotary_dim) {
+    Config c;
+    c.head_dim = head_dim;
+    c.rotary_dim = rotary_dim;
+    return make_table<Memory>(c, 16);
+  };
+  EXPECT_THROW(make(63, 0), std::invalid_argument);
+  EXPECT_THROW(make(0, 0), std::invalid_argument);
+  EXPECT_THROW(make(64, 31), std::invalid_argument);
+  EXPECT_THROW(make(64, 66), std::invalid_argument);
+  for (auto [head_dim, rotary_dim, needle] :
+       {std::tuple{63, 0, "head_dim"}, std::tuple{0, 0, "head_dim"},
+        std::tuple{64, 31, "rotary_dim"}, std::tuple{64, 66, "rotary_dim"}}) {
+    try {
+      make(head_dim, rotary_dim);
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    Config c;
+    c.head_dim = head_dim;
+    c.rotary_dim = rotary_dim;
+    EXPECT_THROW(make_frequencies<Memory>(c), std::invalid_argument);
+  }
+  EXPECT_THROW(make_table<Memory>(config64(), 0), std::invalid_argument);
+}
+
+TEST(TEST_CATEGORY, bad_shapes_throw_before_writing) {
+  Data d;
+  auto table = make_table<Memory>(config64(), 64);
+  const std::vector<Tensor> all{d.q, d.k};
+  Tensor wrong_dim("q", 2, 8, 4, 32), other_seq("k", 2, 7, 2, 64), other_batch("k", 3, 8, 2, 64);
+  fill_gaussian(wrong_dim, 3);
+  expect_rejected([&] { krope::apply(Space(), table, wrong_dim, d.k, krope::contiguous{0}); },
+                  "head_dim", {wrong_dim, d.k});
+  expect_rejected([&] { krope::apply(Space(), table, d.q, other_seq, krope::contiguous{0}); },
+                  "batch and seq", all);
+  expect_rejected([&] { krope::apply(Space(), table, d.q, other_batch, krope::contiguous{0}); },
+                  "batch and seq", all);
+  Tensor q_out_bad("q_out", 2, 8, 3, 64), k_out("k_out", 2, 8, 2, 64), q_out("q_out", 2, 8, 4, 64);
+  Tensor k_out_bad("k_out", 2, 8, 2, 64 + 2);
+  expect_rejected(
+      [&] { krope::apply(Space(), table, d.q, d.k, q_out_bad, k_out, krope::contiguous{0}); },
+      "q_out", all);
+  Tensor k_bad_dim("k_out", 2, 8, 2, 62);
+  expect_rejected(
+      [&] { krope::apply(Space(), table, d.q, d.k, q_out, k_bad_dim, krope::contiguous{0}); },
+      "k_out", all);
+}
+
+TEST(TEST_CATEGORY, partial_overlap_throws_exact_alias_allowed) {
+  auto table = make_table<Memory>(config64(), 64);
+  // One buffer; q_out shifted by one token against q overlaps it partially.
+  Tensor buffer("buffer", 1, 9, 4, 64);
+  fill_gaussian(buffer, 4);
+  using Strided = Kokkos::View<float****, Kokkos::LayoutStride, Memory>;
+  Strided q = Kokkos::subview(buffer, Kokkos::ALL, std::make_pair(0, 8), Kokkos::ALL, Kokkos::ALL);
+  Strided q_shift =
+      Kokkos::subview(buffer, Kokkos::ALL, std::make_pair(1, 9), Kokkos::ALL, Kokkos::ALL);
+  Tensor k("k", 1, 8, 4, 64), k_out("k_out", 1, 8, 4, 64);
+  fill_gaussian(k, 5);
+  expect_rejected([&] { krope::apply(Space(), table, q, k, q_shift, k_out, krope::contiguous{0}); },
+                  "partially overlaps", {buffer, k});
+  // q_out reading k's memory partially.
+  expect_rejected(
+      [&] {
+        Strided k_view =
+            Kokkos::subview(buffer, Kokkos::ALL, std::make_pair(0, 8), Kokkos::ALL, Kokkos::ALL);
+        Tensor q_in("q_in", 1, 8, 4, 64);
+        krope::apply(Space(), table, q_in, k_view, q_shift, k_out, krope::contiguous{0});
+      },
+      "partially overlaps", {buffer});
+  // Fused qkv: q and k are interleaved head slices of one buffer; exact aliasing in and out is
+  // in place and must be accepted (the exact overlap test sees they share no element).
+  Tensor qkv("qkv", 2, 8, 4 + 2 * 2, 64);
+  fill_gaussian(qkv, 6);
+  Strided fq = Kokkos::subview(qkv, Kokkos::ALL, Kokkos::ALL, std::make_pair(0, 4), Kokkos::ALL);
+  Strided fk = Kokkos::subview(qkv, Kokkos::ALL, Kokkos::ALL, std::make_pair(4, 6), Kokkos::ALL);
+  EXPECT_NO_THROW(krope::apply(Space(), table, fq, fk, fq, fk, krope::contiguous{0}));
+  // ... but k_out on q's heads of the same buffer is a real overlap.
+  Strided fk_on_q =
+      Kokkos::subview(qkv, Kokkos::ALL, Kokkos::ALL, std::make_pair(2, 4), Kokkos::ALL);
+  expect_rejected([&] { krope::apply(Space(), table, fq, fk, fq, fk_on_q, krope::contiguous{0}); },
+                  "partially overlaps", {qkv});
+}
+
+TEST(TEST_CATEGORY, positions_outside_table_throw) {
+  Data d;
+  auto table = make_table<Memory>(config64(), 64);
+  const std::vector<Tensor> all{d.q, d.k};
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::contiguous{57}); },
+                  "contiguous offset", all);
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::contiguous{-1}); },
+                  "contiguous offset", all);
+  EXPECT_NO_THROW(krope::apply(Space(), table, d.q, d.k, krope::contiguous{56}));
+  fill_gaussian(d.q, 1);
+
+  Offsets offsets = device_copy<Memory>({0, 57}, "offsets");
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::sequence_offsets{offsets}); },
+                  "sequence_offsets", all);
+  Offsets negative = device_copy<Memory>({-3, 0}, "offsets");
+  expect_rejected(
+      [&] { krope::apply(Space(), table, d.q, d.k, krope::sequence_offsets{negative}); },
+      "sequence_offsets", all);
+  Offsets three = device_copy<Memory>({0, 1, 2}, "offsets");
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::sequence_offsets{three}); },
+                  "sequence_offsets has 3 entries", all);
+
+  Ids ids("ids", 2, 8);
+  Kokkos::deep_copy(ids, 3);
+  Kokkos::deep_copy(Kokkos::subview(ids, 1, 5), 64);  // one id past the table
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::position_ids{ids}); },
+                  "position_ids", all);
+  Kokkos::deep_copy(Kokkos::subview(ids, 1, 5), -2);
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::position_ids{ids}); },
+                  "position_ids", all);
+  Ids short_ids("ids", 2, 7);
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::position_ids{short_ids}); },
+                  "position_ids is [2][7]", all);
+  // The documented opt-out skips the device check (valid ids here).
+  Kokkos::deep_copy(ids, 63);
+  EXPECT_NO_THROW(krope::apply(Space(), table, d.q, d.k, krope::position_ids{ids, false}));
+}
+
+TEST(TEST_CATEGORY, malformed_varlen_throws) {
+  using Packed = Kokkos::View<float***, Kokkos::LayoutRight, Memory>;
+  auto table = make_table<Memory>(config64(), 64);
+  Packed q("q", 10, 4, 64), k("k", 10, 2, 64);
+  fill_gaussian(q, 7);
+  fill_gaussian(k, 8);
+  const auto q0 = to_doubles(q), k0 = to_doubles(k);
+  auto rejected = [&](std::vector<std::int64_t> cu, std::vector<std::int64_t> offsets,
+                      const std::string& needle) {
+    try {
+      krope::apply(Space(), table, q, k,
+                   krope::varlen{device_copy<Memory>(cu, "cu"), device_copy<Memory>(offsets, "o")});
+      ADD_FAILURE() << "no exception for " << needle;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(to_doubles(q), q0);
+    EXPECT_EQ(to_doubles(k), k0);
+  };
+  rejected({0, 6, 4, 10}, {}, "non-decreasing");
+  rejected({1, 6, 10}, {}, "start at 0");
+  rejected({0, 6, 9}, {}, "ends at 9");
+  rejected({0, 6, 10}, {0, 61}, "varlen sequence 1");  // positions 61..64, table ends at 63
+  rejected({0, 6, 10}, {0}, "varlen offsets has 1 entries");
+  rejected({}, {}, "cu_seqlens");
+}
+
+TEST(TEST_CATEGORY, table_precision_and_empty_tensors) {
+  auto table = make_table<Memory>(config64(), 64);
+  Tensor empty_batch("q", 0, 8, 4, 64), empty_k("k", 0, 8, 2, 64);
+  EXPECT_NO_THROW(krope::apply(Space(), table, empty_batch, empty_k, krope::contiguous{0}));
+  Tensor empty_seq("q", 2, 0, 4, 64), empty_seq_k("k", 2, 0, 2, 64);
+  EXPECT_NO_THROW(krope::apply(Space(), table, empty_seq, empty_seq_k, krope::contiguous{1000}));
+  Tensor no_heads("q", 2, 8, 0, 64), k("k", 2, 8, 2, 64);
+  fill_gaussian(k, 9);
+  EXPECT_NO_THROW(krope::apply(Space(), table, no_heads, k, krope::contiguous{0}));
+  Table<Memory> default_table;
+  Tensor q("q", 1, 1, 1, 64);
+  expect_rejected([&] { krope::apply(Space(), default_table, q, q, krope::contiguous{0}); },
+                  "table is empty", {q});
+}
+
+}  // namespace

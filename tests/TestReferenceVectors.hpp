@@ -1,0 +1,106 @@
+// The `apply` cases of tests/data/rope_vectors.json: inputs and outputs of flash-attention's
+// apply_rotary (fp32 math, fp32 cos/sin tables rounded from fp64 angles), an independent public
+// implementation. krope must reproduce every output within 2 fp32 ulp.
+
+#include "support/apply_case.hpp"
+#include "support/json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace {
+
+using namespace krope;
+using namespace krope::test;
+using Space = TEST_EXECSPACE;
+using Memory = Space::memory_space;
+
+template <class View>
+void load_into(const View& v, const std::vector<double>& values) {
+  auto host = Kokkos::create_mirror_view(v);
+  std::size_t i = 0;
+  for_each_index(host, [&](auto... idx) { host(idx...) = static_cast<float>(values[i++]); });
+  Kokkos::deep_copy(v, host);
+}
+
+/// Largest |got - want| over all lanes, in fp32 ulps of each pair's norm |(x0, x1)|: the natural
+/// scale of a rotation's rounding (an output near zero by cancellation still carries errors of
+/// the size of its inputs). Pass-through lanes must match exactly.
+double max_pair_ulps(const std::vector<double>& got, const std::vector<double>& want,
+                     const std::vector<double>& x, const Config& config) {
+  const int d = config.head_dim, r = config.rotated_lanes();
+  double worst = 0;
+  for (std::size_t row = 0; row < x.size() / d; ++row) {
+    const std::size_t base = row * d;
+    for (int p = 0; p < r / 2; ++p) {
+      int lane0, lane1;
+      Impl::pair_lanes(config.pairing, r, p, lane0, lane1);
+      int exponent;
+      std::frexp(std::hypot(x[base + lane0], x[base + lane1]), &exponent);
+      const double ulp = std::ldexp(1.0, exponent - 24);
+      for (int lane : {lane0, lane1})
+        worst = std::max(worst, std::abs(got[base + lane] - want[base + lane]) / ulp);
+    }
+    for (int lane = r; lane < d; ++lane)
+      if (got[base + lane] != static_cast<float>(want[base + lane]))  // JSON holds fp32 values
+        return std::numeric_limits<double>::infinity();
+  }
+  return worst;
+}
+
+/// Applies one case with q = x and k = x (its own copy), and compares both outputs with y.
+template <class View, class Positions>
+void run_entry(const Json& entry, const Config& config, const View& q, const View& k,
+               const Positions& positions, const Table<Memory>& table) {
+  const auto x = entry["x"].as_doubles(), y = entry["y"].as_doubles();
+  load_into(q, x);
+  load_into(k, x);
+  const Direction direction =
+      entry["conjugate"].as_bool() ? Direction::backward : Direction::forward;
+  krope::apply(Space(), table, q, k, positions, direction);
+  Space().fence();
+  const double q_ulps = max_pair_ulps(to_doubles(q), y, x, config);
+  const double k_ulps = max_pair_ulps(to_doubles(k), y, x, config);
+  std::printf("[krope] flash-attention vector %-28s max distance %.2f fp32 ulp of the pair norm\n",
+              entry["name"].as_string().c_str(), std::max(q_ulps, k_ulps));
+  EXPECT_LE(q_ulps, 2.0) << entry["name"].as_string();
+  EXPECT_LE(k_ulps, 2.0) << entry["name"].as_string();
+}
+
+TEST(TEST_CATEGORY, flash_attention_reference_vectors) {
+  const Json data = load_json(std::string(KROPE_TEST_DATA_DIR) + "/rope_vectors.json");
+  const Json& cases = data["apply"];
+  ASSERT_GE(cases.size(), 7u);
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const Json& entry = cases[c];
+    const auto shape = entry["shape"].as_int64s();
+    Config config;
+    config.head_dim = static_cast<int>(shape.back());
+    config.rotary_dim = static_cast<int>(entry["rotary_dim"].as_int64());
+    config.theta = entry["theta"].as_double();
+    config.pairing = entry["interleaved"].as_bool() ? Pairing::interleaved : Pairing::half_split;
+    const Table<Memory> table = make_table<Memory>(config, 2048);
+    if (!entry["cu_seqlens"].is_null()) {
+      Kokkos::View<float***, Kokkos::LayoutRight, Memory> q("q", shape[0], shape[1], shape[2]),
+          k("k", shape[0], shape[1], shape[2]);
+      run_entry(entry, config, q, k,
+                krope::varlen{device_copy<Memory>(entry["cu_seqlens"].as_int64s(), "cu")}, table);
+    } else {
+      Kokkos::View<float****, Kokkos::LayoutRight, Memory> q("q", shape[0], shape[1], shape[2],
+                                                             shape[3]),
+          k("k", shape[0], shape[1], shape[2], shape[3]);
+      if (!entry["seqlen_offsets"].is_null())
+        run_entry(entry, config, q, k,
+                  krope::sequence_offsets{
+                      device_copy<Memory>(entry["seqlen_offsets"].as_int64s(), "offsets")},
+                  table);
+      else
+        run_entry(entry, config, q, k, krope::contiguous{0}, table);
+    }
+  }
+}
+
+}  // namespace
