@@ -1,0 +1,320 @@
+/// \file probe_kernel.cpp
+/// Kernel-engineer probe (not part of the CMake suite; the suite is bench_*.cpp): times the
+/// CUDA specialization's tuning variants, the generic Kokkos kernel and the public krope::apply
+/// against a same-run cudaMemcpy device-to-device of the same bytes, bf16 in place.
+/// Bytes counted: q and k read once and written once (tables not counted; see NOTES_kernel.md).
+///
+/// Build (outside CMake, same flags as the test build), e.g.:
+///   K=/root/.cache/krope/kokkos-3.4.01-cuda-<hash>
+///   $K/bin/nvcc_wrapper -O3 -DNDEBUG -std=c++17 -arch=sm_90 -expt-extended-lambda \
+///     -expt-relaxed-constexpr -Ilib/include -isystem $K/include perf/probe_kernel.cpp \
+///     -L$K/lib -lkokkoscontainers -lkokkoscore -ldl -o probe_kernel
+/// Run: ./probe_kernel   (prints one table; every shape rotates buffers >= 3x L2)
+
+#include <krope/krope.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <cuda_runtime.h>
+
+using namespace krope;
+
+namespace probe {
+using M = Kokkos::CudaSpace;
+using T = bfloat16;
+using View4 = Kokkos::View<T****, Kokkos::LayoutRight, M>;
+
+#define CHECK(x)                                                                              \
+  do {                                                                                        \
+    cudaError_t e_ = (x);                                                                     \
+    if (e_ != cudaSuccess) {                                                                  \
+      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
+      std::exit(1);                                                                           \
+    }                                                                                         \
+  } while (0)
+
+struct Streaming : Impl::cuda::RotaryTuning {};
+struct Plain : Impl::cuda::RotaryTuning {
+  static constexpr bool streaming = false;
+  static constexpr bool streaming_stores = false;
+};
+struct LoadsEF : Impl::cuda::RotaryTuning {  // evict-first loads, default stores
+  static constexpr bool streaming_stores = false;
+};
+struct Bound4 : Impl::cuda::RotaryTuning {  // registers capped for 4 blocks of 256 per SM
+  static constexpr int min_blocks_per_sm_bound = 4;
+};
+struct Persist2 : Impl::cuda::RotaryTuning {
+  static constexpr int persistent = 2;
+};
+struct Persist4 : Impl::cuda::RotaryTuning {
+  static constexpr int persistent = 4;
+};
+struct U2W1 : Impl::cuda::RotaryTuning {
+  static constexpr int heads_unroll = 2;
+  static constexpr int waves = 1;
+};
+struct U2W1B4 : U2W1 {
+  static constexpr int min_blocks_per_sm_bound = 4;
+};
+struct Unroll2 : Impl::cuda::RotaryTuning {
+  static constexpr int heads_unroll = 2;
+};
+struct FirstDefault : Impl::cuda::RotaryTuning {  // the first version's defaults
+  static constexpr int heads_unroll = 4;
+  static constexpr int waves = 2;
+};
+struct Unroll8 : Impl::cuda::RotaryTuning {
+  static constexpr int heads_unroll = 8;
+};
+struct OneWave : Impl::cuda::RotaryTuning {
+  static constexpr int waves = 1;
+};
+struct Spread : Impl::cuda::RotaryTuning {  // one head per thread always
+  static constexpr int max_heads_per_thread = 1;
+};
+
+struct Shape {
+  const char* name;
+  int batch, seq, q_heads, k_heads, head_dim;
+  bool offsets;  // decode: per-sequence KV-cache offsets
+};
+
+void fill(const View4& v, std::uint32_t seed) {
+  T* p = v.data();
+  Kokkos::parallel_for(
+      "fill", Kokkos::RangePolicy<Kokkos::Cuda, std::int64_t>(0, std::int64_t(v.size())),
+      KOKKOS_LAMBDA(std::int64_t i) {
+        std::uint32_t h = std::uint32_t(i) * 2654435761u ^ seed;
+        h ^= h >> 15;
+        h *= 2246822519u;
+        h ^= h >> 13;
+        p[i] = T(float(h & 0xffff) / 32768.0f - 1.0f);
+      });
+}
+
+/// In-place read + write of every 16 bytes (the memory pattern of an in-place rotation with no
+/// arithmetic): the in-place ceiling next to cudaMemcpy's out-of-place one.
+__global__ void touch_in_place(uint4* p, std::int64_t n) {
+  const std::int64_t stride = std::int64_t(gridDim.x) * blockDim.x;
+  for (std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += 4 * stride) {
+    uint4 v[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k)
+      if (i + k * stride < n) v[k] = __ldcs(p + i + k * stride);
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      if (i + k * stride < n) {
+        v[k].x ^= 0x80008000u;  // flips signs: a real change, written back
+        __stcs(p + i + k * stride, v[k]);
+      }
+    }
+  }
+}
+
+/// Median of `reps` timings (ms per call) of `calls` back-to-back launches of f(set).
+template <class F>
+double time_ms(int sets, F&& f, int calls = 200, int reps = 7) {
+  cudaEvent_t a, b;
+  CHECK(cudaEventCreate(&a));
+  CHECK(cudaEventCreate(&b));
+  for (int i = 0; i < std::min(calls, 20); ++i) f(i % sets);  // warm-up
+  CHECK(cudaDeviceSynchronize());
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    CHECK(cudaEventRecord(a, 0));
+    for (int i = 0; i < calls; ++i) f(i % sets);
+    CHECK(cudaEventRecord(b, 0));
+    CHECK(cudaEventSynchronize(b));
+    CHECK(cudaGetLastError());
+    float ms;
+    CHECK(cudaEventElapsedTime(&ms, a, b));
+    t.push_back(ms / calls);
+  }
+  std::sort(t.begin(), t.end());
+  CHECK(cudaEventDestroy(a));
+  CHECK(cudaEventDestroy(b));
+  return t[t.size() / 2];
+}
+
+template <class Tuning, class R>
+void launch(const Kokkos::Cuda& space, const R& r) {
+  if (!Impl::cuda::launch_vec16<Tuning>(space, r)) {
+    std::fprintf(stderr, "not eligible\n");
+    std::exit(1);
+  }
+}
+
+template <class Tokens>
+void run_shape(const Shape& s, const Tokens& tokens, const Table<M, float>& table,
+               const Frequencies<M>& frequencies, const Kokkos::View<std::int64_t*, M>& offsets) {
+  const Kokkos::Cuda space;
+  const std::int64_t elems = std::int64_t(s.batch) * s.seq * (s.q_heads + s.k_heads) * s.head_dim;
+  const double bytes = 2.0 * elems * sizeof(T);  // read + write
+  int l2 = 0;
+  CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, 0));
+  const int sets = int(std::max<double>(2, std::min<double>(64, 3.0 * l2 / (bytes / 2) + 1)));
+  std::vector<View4> q, k;
+  for (int i = 0; i < sets; ++i) {
+    q.emplace_back("q", s.batch, s.seq, s.q_heads, s.head_dim);
+    k.emplace_back("k", s.batch, s.seq, s.k_heads, s.head_dim);
+    fill(q.back(), 11 + i);
+    fill(k.back(), 1011 + i);
+  }
+  // Copy ceiling: one buffer of q+k bytes per set, copied into the next set's buffer.
+  std::vector<void*> raw(sets + 1);
+  for (auto& p : raw) {
+    CHECK(cudaMalloc(&p, std::size_t(bytes / 2)));
+    CHECK(cudaMemset(p, 0x3c, std::size_t(bytes / 2)));
+  }
+  space.fence();
+
+  auto angles = Impl::angles_of<float>(table);
+  using R = Impl::Rotation<decltype(angles), Tokens, View4, View4, View4, View4>;
+  std::vector<R> rot;
+  for (int i = 0; i < sets; ++i)
+    rot.push_back(R{angles, tokens, q[i], q[i], k[i], k[i], std::int64_t(s.batch) * s.seq,
+                    s.q_heads, s.k_heads, s.head_dim, s.head_dim, Pairing::half_split,
+                    Direction::forward, true});
+
+  // Out of place: set i writes into set (i + 1) % sets.
+  std::vector<R> rot_oop;
+  for (int i = 0; i < sets; ++i) {
+    const int o = (i + 1) % sets;
+    rot_oop.push_back(R{angles, tokens, q[i], q[o], k[i], k[o], std::int64_t(s.batch) * s.seq,
+                        s.q_heads, s.k_heads, s.head_dim, s.head_dim, Pairing::half_split,
+                        Direction::forward, false});
+  }
+  const double copy = time_ms(sets, [&](int i) {
+    CHECK(cudaMemcpyAsync(raw[i + 1], raw[i], std::size_t(bytes / 2), cudaMemcpyDeviceToDevice, 0));
+  });
+  struct Row {
+    std::string name;
+    double ms;
+  };
+  std::vector<Row> rows;
+  rows.push_back({"copy", copy});
+  rows.push_back({"vec16 default (U2, waves1)",
+                  time_ms(sets, [&](int i) { launch<Streaming>(space, rot[i]); })});
+  {
+    const std::int64_t n16 = std::int64_t(bytes / 2) / 16;
+    const int blocks = int(std::min<std::int64_t>((n16 + 1023) / 1024, 132 * 8));
+    rows.push_back({"in-place touch ceiling", time_ms(sets, [&](int i) {
+                      touch_in_place<<<blocks, 256>>>(static_cast<uint4*>(raw[i]), n16);
+                    })});
+  }
+  rows.push_back({"vec16 first default U4 w2",
+                  time_ms(sets, [&](int i) { launch<FirstDefault>(space, rot[i]); })});
+  rows.push_back(
+      {"vec16 loads EF only", time_ms(sets, [&](int i) { launch<LoadsEF>(space, rot[i]); })});
+  rows.push_back({"vec16 bound4", time_ms(sets, [&](int i) { launch<Bound4>(space, rot[i]); })});
+  rows.push_back(
+      {"vec16 persistent2", time_ms(sets, [&](int i) { launch<Persist2>(space, rot[i]); })});
+  rows.push_back(
+      {"vec16 persistent4", time_ms(sets, [&](int i) { launch<Persist4>(space, rot[i]); })});
+  rows.push_back({"vec16 U2 waves1", time_ms(sets, [&](int i) { launch<U2W1>(space, rot[i]); })});
+  rows.push_back(
+      {"vec16 U2 waves1 bound4", time_ms(sets, [&](int i) { launch<U2W1B4>(space, rot[i]); })});
+  rows.push_back({"vec16 default out-of-place",
+                  time_ms(sets, [&](int i) { launch<Streaming>(space, rot_oop[i]); })});
+  rows.push_back(
+      {"vec16 plain ld/st", time_ms(sets, [&](int i) { launch<Plain>(space, rot[i]); })});
+  rows.push_back({"vec16 unroll2", time_ms(sets, [&](int i) { launch<Unroll2>(space, rot[i]); })});
+  rows.push_back({"vec16 unroll8", time_ms(sets, [&](int i) { launch<Unroll8>(space, rot[i]); })});
+  rows.push_back({"vec16 waves1", time_ms(sets, [&](int i) { launch<OneWave>(space, rot[i]); })});
+  rows.push_back(
+      {"vec16 spread(1 head/thr)", time_ms(sets, [&](int i) { launch<Spread>(space, rot[i]); })});
+  rows.push_back(
+      {"generic kokkos", time_ms(
+                             sets, [&](int i) { Impl::apply_generic(space, rot[i]); }, 50, 5)});
+  if (s.offsets) {
+    rows.push_back(
+        {"krope::apply (public)", time_ms(sets, [&](int i) {
+           krope::apply(space, table, q[i], k[i], krope::sequence_offsets{offsets, false});
+         })});
+  } else {
+    rows.push_back({"krope::apply (public)", time_ms(sets, [&](int i) {
+                      krope::apply(space, table, q[i], k[i], krope::contiguous{0});
+                    })});
+  }
+  if (s.offsets) {
+    rows.push_back(
+        {"krope::apply table-free", time_ms(sets, [&](int i) {
+           krope::apply(space, frequencies, q[i], k[i], krope::sequence_offsets{offsets, false});
+         })});
+  } else {
+    rows.push_back({"krope::apply table-free", time_ms(sets, [&](int i) {
+                      krope::apply(space, frequencies, q[i], k[i], krope::contiguous{0});
+                    })});
+  }
+  // Latency of one call from the host: launch + run + synchronize.
+  double latency_us = 0;
+  {
+    std::vector<double> t;
+    for (int i = 0; i < 200; ++i) {
+      const auto a = std::chrono::steady_clock::now();
+      launch<Streaming>(space, rot[i % sets]);
+      CHECK(cudaStreamSynchronize(space.cuda_stream()));
+      t.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
+    }
+    std::sort(t.begin(), t.end());
+    latency_us = t[t.size() / 2];
+  }
+  Impl::cuda::LaunchShape shape;
+  const cudaDeviceProp& prop = space.cuda_device_prop();
+  Impl::cuda::choose_launch_shape<Impl::cuda::RotaryTuning>(
+      prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor, std::int64_t(s.batch) * s.seq,
+      s.head_dim / 2 / 8, s.q_heads + s.k_heads, 0, shape);
+  std::printf(
+      "\n%s (B,T,Hq,Hk,D)=(%d,%d,%d,%d,%d) bf16 in place: %.1f MB moved/call, %d buffer sets; "
+      "grid (%u,%u) block (%u,%u,%u) head_groups %d; host latency launch+sync %.2f us\n",
+      s.name, s.batch, s.seq, s.q_heads, s.k_heads, s.head_dim, bytes / 1e6, sets, shape.grid.x,
+      shape.grid.y, shape.block.x, shape.block.y, shape.block.z, shape.head_groups, latency_us);
+  for (const Row& r : rows)
+    std::printf("  %-26s %9.2f us  %8.1f GB/s  %6.1f %% of copy\n", r.name.c_str(), r.ms * 1e3,
+                bytes / (r.ms * 1e-3) / 1e9, 100.0 * copy / r.ms);
+  for (void* p : raw) CHECK(cudaFree(p));
+}
+
+}  // namespace probe
+
+int main(int argc, char* argv[]) {
+  using namespace probe;
+  Kokkos::initialize(argc, argv);
+  {
+    const cudaDeviceProp& prop = Kokkos::Cuda().cuda_device_prop();
+    std::printf("device %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount,
+                prop.l2CacheSize >> 20);
+    const Shape shapes[] = {{"llama3-8b prefill", 8, 4096, 32, 8, 128, false},
+                            {"hd256", 4, 4096, 16, 16, 256, false},
+                            {"long 63488x128", 1, 63488, 1, 1, 128, false},
+                            {"decode", 64, 1, 32, 8, 128, true}};
+    for (const Shape& s : shapes) {
+      Config config;
+      config.head_dim = s.head_dim;
+      config.pairing = Pairing::half_split;
+      const std::int64_t max_pos = s.offsets ? 8192 : s.seq;
+      const auto table = make_table<M, float>(config, max_pos);
+      const auto frequencies = make_frequencies<M>(config, max_pos);
+      Kokkos::View<std::int64_t*, M> offsets("offsets", s.batch);
+      if (s.offsets) {
+        auto h = Kokkos::create_mirror_view(offsets);
+        for (int b = 0; b < s.batch; ++b) h(b) = 1000 + 97 * b;
+        Kokkos::deep_copy(offsets, h);
+        run_shape(s, Impl::OffsetTokens<M>{s.seq, offsets}, table, frequencies, offsets);
+      } else {
+        run_shape(s, Impl::ContiguousTokens{s.seq, 0}, table, frequencies, offsets);
+      }
+    }
+  }
+  Kokkos::finalize();
+  return 0;
+}
