@@ -56,9 +56,8 @@ TEST(TEST_CATEGORY, indexing_past_two_to_the_31) {
 
   // The last 8 tokens of q: flat indices from 2^31 + 65536 on.
   const std::int64_t first = seq - 8;
-  auto tail = Kokkos::create_mirror_view_and_copy(
-      Kokkos::HostSpace(),
-      Kokkos::subview(q, 0, std::make_pair(first, seq), Kokkos::ALL, Kokkos::ALL));
+  auto tail =
+      host_copy(Kokkos::subview(q, 0, std::make_pair(first, seq), Kokkos::ALL, Kokkos::ALL));
   std::vector<double> in, out;
   std::vector<std::int64_t> rows;
   for (std::int64_t t = first; t < seq; ++t)

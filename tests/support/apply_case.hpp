@@ -216,11 +216,12 @@ CaseResult run_case(const CaseSpec& spec) {
 }
 
 /// The bound each element type must meet against fp64 (norm-wise relative, Gaussian data).
-/// Double: the fp64 angle pos * inv_freq itself carries pos * 2^-53 rounding, which dominates.
+/// Double: the fp64 angle pos * inv_freq itself carries pos * 2^-53 rounding, which dominates
+/// (tests keep positions below 2^14: at most 1.8e-12 per angle, far less norm-wise).
 template <class T>
 double error_bound() {
   if constexpr (std::is_same<T, double>::value)
-    return 2e-13;
+    return 5e-13;
   else if constexpr (std::is_same<T, float>::value)
     return 5e-8;
   else if constexpr (std::is_same<T, bfloat16>::value)

@@ -59,29 +59,57 @@ void for_each_index(const View& v, F&& f) {
   }
 }
 
-/// Fills a device View with N(0, 1) values (rounded to its element type) from `seed`.
+/// A LayoutRight View in the same memory space with `v`'s extents: deep_copy between it and a
+/// strided device View runs as a copy kernel, where a host mirror of the strided View could not.
+template <class View>
+auto contiguous_like(const View& v) {
+  using Contiguous = Kokkos::View<typename View::non_const_data_type, Kokkos::LayoutRight,
+                                  typename View::memory_space>;
+  if constexpr (View::rank == 4)
+    return Contiguous("contiguous", v.extent(0), v.extent(1), v.extent(2), v.extent(3));
+  else
+    return Contiguous("contiguous", v.extent(0), v.extent(1), v.extent(2));
+}
+
+/// Host copy of any rank-3/4 View, strided device subviews included.
+template <class View>
+auto host_copy(const View& v) {
+  auto contiguous = contiguous_like(v);
+  Kokkos::deep_copy(contiguous, v);
+  return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), contiguous);
+}
+
+/// Writes host values (from host_copy) back into `v`.
+template <class View, class Host>
+void store(const View& v, const Host& host) {
+  auto contiguous = contiguous_like(v);
+  Kokkos::deep_copy(contiguous, host);
+  Kokkos::deep_copy(v, contiguous);
+}
+
+/// Fills a View with N(0, 1) values (rounded to its element type) from `seed`.
 template <class View>
 void fill_gaussian(const View& v, std::uint64_t seed) {
   using T = typename View::non_const_value_type;
-  auto host = Kokkos::create_mirror_view(v);
+  auto host = host_copy(v);
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   for_each_index(host, [&](auto... i) { host(i...) = from_double<T>(normal(rng)); });
-  Kokkos::deep_copy(v, host);
+  store(v, host);
 }
 
 template <class View>
 void poison(const View& v) {
   using T = typename View::non_const_value_type;
-  auto host = Kokkos::create_mirror_view(v);
+  auto host = host_copy(v);
   for_each_index(host, [&](auto... i) { host(i...) = poison_value<T>(); });
-  Kokkos::deep_copy(v, host);
+  store(v, host);
 }
 
 /// The View's values in row-major logical order, as doubles.
 template <class View>
 std::vector<double> to_doubles(const View& v) {
-  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+  auto host = host_copy(v);
   std::vector<double> out;
   out.reserve(v.size());
   for_each_index(host, [&](auto... i) { out.push_back(to_double(host(i...))); });
