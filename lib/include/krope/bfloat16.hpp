@@ -7,6 +7,9 @@
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <cstring>
+#if defined(__CUDACC__)
+#include <cuda_bf16.h>
+#endif
 
 namespace krope {
 
@@ -24,6 +27,11 @@ struct alignas(2) bfloat16 {
   }
 
   KOKKOS_INLINE_FUNCTION static std::uint16_t round_from_float(float value) {
+#if defined(__CUDA_ARCH__)
+    // cvt.rn.bf16.f32: round to nearest even like the integer code below, in one instruction;
+    // only its NaN differs (0x7fff), so NaN keeps the portable path.
+    if (value == value) return __bfloat16_as_ushort(__float2bfloat16_rn(value));
+#endif
     std::uint32_t u;
     std::memcpy(&u, &value, sizeof u);
     if ((u & 0x7fffffffu) > 0x7f800000u)
