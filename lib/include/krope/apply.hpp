@@ -72,8 +72,10 @@ void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, co
   static_assert(!std::is_const<typename QOut::value_type>::value &&
                     !std::is_const<typename KOut::value_type>::value,
                 "krope::apply: outputs must be writable Views");
-  static_assert(QIn::rank == KIn::rank && QIn::rank == QOut::rank && QIn::rank == KOut::rank,
-                "krope::apply: q, k, q_out and k_out must have the same rank");
+  constexpr unsigned rank = QIn::rank;  // View ranks are distinct enum types: compare as integers
+  static_assert(
+      rank == unsigned(KIn::rank) && rank == unsigned(QOut::rank) && rank == unsigned(KOut::rank),
+      "krope::apply: q, k, q_out and k_out must have the same rank");
   static_assert(Kokkos::SpaceAccessibility<ExecSpace, typename QIn::memory_space>::accessible &&
                     Kokkos::SpaceAccessibility<ExecSpace, typename KIn::memory_space>::accessible,
                 "krope::apply: q and k must be accessible from the execution space");

@@ -13,7 +13,7 @@ namespace krope::Impl {
 template <class A, class B>
 bool exactly_aliased(const A& a, const B& b) {
   if (static_cast<const void*>(a.data()) != static_cast<const void*>(b.data())) return false;
-  if (A::rank != B::rank) return false;
+  if (unsigned(A::rank) != unsigned(B::rank)) return false;
   for (unsigned i = 0; i < A::rank; ++i)
     if (a.extent(i) != b.extent(i) || a.stride(i) != b.stride(i)) return false;
   return true;
@@ -62,7 +62,8 @@ bool partially_overlap(const A& a, const B& b) {
   const auto b0 = reinterpret_cast<std::uintptr_t>(b.data());
   const auto a1 = a0 + footprint(a) * sizeof(TA), b1 = b0 + footprint(b) * sizeof(TB);
   if (a1 <= b0 || b1 <= a0) return false;  // disjoint ranges
-  bool same_strides = A::rank == B::rank && (b0 > a0 ? b0 - a0 : a0 - b0) % sizeof(TA) == 0;
+  bool same_strides =
+      unsigned(A::rank) == unsigned(B::rank) && (b0 > a0 ? b0 - a0 : a0 - b0) % sizeof(TA) == 0;
   for (unsigned i = 0; same_strides && i < A::rank; ++i) same_strides = a.stride(i) == b.stride(i);
   if (!same_strides) return true;
   // a's element i and b's element j coincide iff (b0 - a0) / size = sum (i_k - j_k) * stride_k.
