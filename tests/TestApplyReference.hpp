@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -68,5 +71,89 @@ TEST(TEST_CATEGORY, reference_grid_double) { reference_grid<double>(); }
 TEST(TEST_CATEGORY, reference_grid_float) { reference_grid<float>(); }
 TEST(TEST_CATEGORY, reference_grid_bfloat16) { reference_grid<krope::bfloat16>(); }
 TEST(TEST_CATEGORY, reference_grid_float16) { reference_grid<krope::float16>(); }
+
+}  // namespace
+
+namespace {
+
+/// One config per frequency schedule, with parameters small enough that the test positions
+/// (up to ~120) cross the schedules' context thresholds.
+std::vector<std::pair<const char*, krope::Config>> schedule_configs() {
+  using Kind = krope::Scaling::Kind;
+  std::vector<std::pair<const char*, krope::Config>> out;
+  auto add = [&](const char* name, Kind kind, auto&& set) {
+    krope::Config c;
+    c.head_dim = 64;
+    c.scaling.kind = kind;
+    set(c.scaling);
+    out.emplace_back(name, c);
+  };
+  add("linear", Kind::linear, [](krope::Scaling& s) { s.factor = 4; });
+  add("ntk", Kind::ntk, [](krope::Scaling& s) { s.factor = 2; });
+  add("dynamic_ntk", Kind::dynamic_ntk, [](krope::Scaling& s) {
+    s.factor = 2;
+    s.max_positions = 64;
+  });
+  add("yarn", Kind::yarn, [](krope::Scaling& s) {
+    s.factor = 4;
+    s.original_max_positions = 32;
+  });
+  add("llama3", Kind::llama3, [](krope::Scaling& s) {
+    s.factor = 8;
+    s.original_max_positions = 32;
+  });
+  add("longrope", Kind::longrope, [](krope::Scaling& s) {
+    s.factor = 4;
+    s.original_max_positions = 16;
+    for (int i = 0; i < 32; ++i) {
+      s.short_factor.push_back(1.0 + 0.05 * i);
+      s.long_factor.push_back(1.0 + 0.4 * i);
+    }
+  });
+  add("truncated", Kind::truncated, [](krope::Scaling&) {});
+  add("custom", Kind::custom, [](krope::Scaling& s) {
+    for (int i = 0; i < 32; ++i) s.inv_freq.push_back(1.0 / (1.0 + 3.0 * i));
+    s.attention_factor = 1.25;
+  });
+  return out;
+}
+
+/// Every schedule through the kernels (table and table-free), attention factor included, against
+/// the fp64 reference built from the same spectrum.
+template <class T>
+void schedules_through_kernels() {
+  int seed = 0;
+  for (const auto& [name, config] : schedule_configs())
+    for (AngleSource angles : {AngleSource::table, AngleSource::computed})
+      for (Positioning positioning : {Positioning::contiguous, Positioning::position_ids}) {
+        CaseSpec spec;
+        spec.config = config;
+        spec.angles = angles;
+        spec.positioning = positioning;
+        spec.batch = 2;
+        spec.seq = 24;
+        spec.q_heads = 4;
+        spec.k_heads = 4;
+        spec.offset = 90;
+        spec.seed = 7000 + seed++;
+        SCOPED_TRACE(testing::Message() << name << " angles " << int(angles));
+        const krope::Spectrum s = krope::spectrum(config, 90 + 24 + 3);
+        const CaseResult r = run_case<TEST_EXECSPACE, T>(spec);
+        EXPECT_LE(r.q_error, 1.5 * error_bound<T>());
+        EXPECT_LE(r.k_error, 1.5 * error_bound<T>());
+        // The magnitude scale is applied exactly once: norms grow by the attention factor.
+        double in = 0, out = 0;
+        for (std::size_t i = 0; i < r.q_in.size(); ++i) {
+          in += r.q_in[i] * r.q_in[i];
+          out += r.q_out[i] * r.q_out[i];
+        }
+        EXPECT_NEAR(std::sqrt(out / in), s.attention_factor, 4 * error_bound<T>()) << name;
+      }
+}
+
+TEST(TEST_CATEGORY, schedules_through_kernels_float) { schedules_through_kernels<float>(); }
+TEST(TEST_CATEGORY, schedules_through_kernels_bfloat16) {
+  schedules_through_kernels<krope::bfloat16>();
+}
 
 }  // namespace

@@ -13,6 +13,12 @@ struct Apply {
   static void run(const ExecSpace& space, const R& rotation) { apply_generic(space, rotation); }
 };
 
+/// Always the portable kernel, whatever the backend (compare paths in benchmarks and tests).
+template <class ExecSpace, class R>
+struct ApplyGeneric {
+  static void run(const ExecSpace& space, const R& rotation) { apply_generic(space, rotation); }
+};
+
 }  // namespace krope::Impl
 
 #if defined(KOKKOS_ENABLE_CUDA)
