@@ -138,29 +138,11 @@ std::vector<double> to_doubles(const View& v) {
   return out;
 }
 
-/// fp64 reference RoPE of the rows of `x` ([rows][head_dim], row r at positions[r]) with the
-/// spectrum of `config`: what every krope result is compared with. The angle is formed in long
-/// double so the reference itself stays exact to far below fp32 precision at positions ~2^24.
+/// fp64 reference RoPE (krope::reference_rope) of the rows of `x` ([rows][head_dim], row r at
+/// positions[r]) with the spectrum of `config`: what every krope result is compared with.
 inline std::vector<double> reference_rope(const krope::Config& config, const std::vector<double>& x,
                                           const std::vector<std::int64_t>& positions) {
-  const krope::Spectrum s = krope::spectrum(config);
-  const int d = config.head_dim, half = config.rotated_lanes() / 2;
-  std::vector<double> y(x);
-  for (std::size_t row = 0; row < positions.size(); ++row) {
-    const double* in = &x[row * d];
-    double* out = &y[row * d];
-    for (int p = 0; p < half; ++p) {
-      const long double angle =
-          static_cast<long double>(positions[row]) * static_cast<long double>(s.inv_freq[p]);
-      const double c = static_cast<double>(std::cos(angle)) * s.attention_factor;
-      const double sn = static_cast<double>(std::sin(angle)) * s.attention_factor;
-      const bool interleaved = config.pairing == krope::Pairing::interleaved;
-      const int i0 = interleaved ? 2 * p : p, i1 = interleaved ? 2 * p + 1 : p + half;
-      out[i0] = in[i0] * c - in[i1] * sn;
-      out[i1] = in[i0] * sn + in[i1] * c;
-    }
-  }
-  return y;
+  return krope::reference_rope(config, krope::spectrum(config), x, positions);
 }
 
 /// Norm-wise relative error ||got - ref|| / ||ref|| (infinite when got holds a NaN).

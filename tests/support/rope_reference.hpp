@@ -116,32 +116,8 @@ std::vector<double> to_doubles(const View& v) {
   return out;
 }
 
-/// fp64 reference: rotates rows of `x` (row-major [rows][head_dim]) where row r sits at
-/// positions[r], with the spectrum `s` of `config`. Pass-through lanes are copied.
-inline std::vector<double> reference_rope(const Config& config, const Spectrum& s,
-                                          const std::vector<double>& x,
-                                          const std::vector<std::int64_t>& positions,
-                                          Direction direction = Direction::forward) {
-  const int d = config.head_dim, r = config.rotated_lanes(), half = r / 2;
-  std::vector<double> y(x);
-  const std::size_t rows = x.size() / d;
-  for (std::size_t row = 0; row < rows; ++row) {
-    const double* in = &x[row * d];
-    double* out = &y[row * d];
-    for (int p = 0; p < half; ++p) {
-      const long double angle =
-          static_cast<long double>(positions[row]) * static_cast<long double>(s.inv_freq[p]);
-      const double c = static_cast<double>(std::cos(angle)) * s.attention_factor;
-      double sn = static_cast<double>(std::sin(angle)) * s.attention_factor;
-      if (direction == Direction::backward) sn = -sn;
-      const int i0 = config.pairing == Pairing::interleaved ? 2 * p : p;
-      const int i1 = config.pairing == Pairing::interleaved ? 2 * p + 1 : p + half;
-      out[i0] = in[i0] * c - in[i1] * sn;
-      out[i1] = in[i0] * sn + in[i1] * c;
-    }
-  }
-  return y;
-}
+/// The fp64 reference is the library's own krope::reference_rope (krope/reference.hpp).
+using krope::reference_rope;
 
 /// ||got - ref|| / ||ref||; NaN when got holds a NaN (an unwritten, poisoned element).
 inline double relative_error(const std::vector<double>& got, const std::vector<double>& ref) {

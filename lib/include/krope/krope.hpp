@@ -9,5 +9,6 @@
 #include <krope/frequencies.hpp>
 #include <krope/huggingface.hpp>
 #include <krope/positions.hpp>
+#include <krope/reference.hpp>
 #include <krope/spectrum.hpp>
 #include <krope/table.hpp>

@@ -1,0 +1,41 @@
+#include <krope/reference.hpp>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace krope {
+
+std::vector<double> reference_rope(const Config& config, const Spectrum& s,
+                                   const std::vector<double>& x,
+                                   const std::vector<std::int64_t>& positions,
+                                   Direction direction) {
+  const int d = config.head_dim, half = config.rotated_lanes() / 2;
+  if (d <= 0 || x.size() != positions.size() * static_cast<std::size_t>(d))
+    throw std::invalid_argument("krope::reference_rope: x holds " + std::to_string(x.size()) +
+                                " values, positions " + std::to_string(positions.size()) +
+                                " rows of head_dim " + std::to_string(d));
+  if (s.inv_freq.size() != static_cast<std::size_t>(half))
+    throw std::invalid_argument("krope::reference_rope: spectrum has " +
+                                std::to_string(s.inv_freq.size()) + " frequencies, config " +
+                                std::to_string(half) + " pairs");
+  const bool interleaved = config.pairing == Pairing::interleaved;
+  std::vector<double> y(x);
+  for (std::size_t row = 0; row < positions.size(); ++row) {
+    const double* in = &x[row * d];
+    double* out = &y[row * d];
+    for (int p = 0; p < half; ++p) {
+      const long double angle =
+          static_cast<long double>(positions[row]) * static_cast<long double>(s.inv_freq[p]);
+      const double c = static_cast<double>(std::cos(angle)) * s.attention_factor;
+      double sn = static_cast<double>(std::sin(angle)) * s.attention_factor;
+      if (direction == Direction::backward) sn = -sn;
+      const int i0 = interleaved ? 2 * p : p, i1 = interleaved ? 2 * p + 1 : p + half;
+      out[i0] = in[i0] * c - in[i1] * sn;
+      out[i1] = in[i0] * sn + in[i1] * c;
+    }
+  }
+  return y;
+}
+
+}  // namespace krope
