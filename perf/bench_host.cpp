@@ -17,26 +17,14 @@
 namespace krope::perf {
 namespace {
 
-Case host_shape(const std::string& group, int batch, int seq, int q_heads, int k_heads,
-                int head_dim) {
-  Case c;
-  c.group = group;
-  c.batch = batch;
-  c.seq = seq;
-  c.q_heads = q_heads;
-  c.k_heads = k_heads;
-  c.head_dim = head_dim;
-  return c;
-}
-
 template <class Space>
 void register_host(const std::string& group) {
   const std::vector<Path> paths{Path::copy, Path::naive, Path::apply};
-  register_case<Space, Kind<bfloat16>>(host_shape(group, 1, 1024, 32, 8, 128), paths);
-  register_case<Space, Kind<float>>(host_shape(group, 1, 1024, 32, 8, 128), paths);
-  register_case<Space, Kind<bfloat16>>(host_shape(group, 2, 256, 16, 16, 128), paths);
-  register_case<Space, Kind<bfloat16>>(host_shape(group, 1, 8192, 1, 1, 128), paths);
-  Case decode = host_shape(group, 64, 1, 32, 8, 128);
+  register_case<Space, Kind<bfloat16>>(make_shape(group, 1, 1024, 32, 8, 128), paths);
+  register_case<Space, Kind<float>>(make_shape(group, 1, 1024, 32, 8, 128), paths);
+  register_case<Space, Kind<bfloat16>>(make_shape(group, 2, 256, 16, 16, 128), paths);
+  register_case<Space, Kind<bfloat16>>(make_shape(group, 1, 8192, 1, 1, 128), paths);
+  Case decode = make_shape(group, 64, 1, 32, 8, 128);
   decode.variant = "offsets";
   register_case<Space, Kind<bfloat16, Layout::bshd, PositionMode::sequence_offsets>>(decode, paths);
 }

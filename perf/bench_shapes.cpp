@@ -19,27 +19,16 @@ namespace krope::perf {
 namespace {
 using Device = Kokkos::DefaultExecutionSpace;
 
-Case shape(const std::string& group, int batch, int seq, int q_heads, int k_heads, int head_dim) {
-  Case c;
-  c.group = group;
-  c.batch = batch;
-  c.seq = seq;
-  c.q_heads = q_heads;
-  c.k_heads = k_heads;
-  c.head_dim = head_dim;
-  return c;
-}
-
 const std::vector<Path> all_paths{Path::copy, Path::naive, Path::generic, Path::apply};
 }  // namespace
 
 void register_shapes() {
   // The table.
-  register_case<Device, Kind<bfloat16>>(shape("shapes", 8, 4096, 32, 8, 128), all_paths);
-  register_case<Device, Kind<bfloat16>>(shape("shapes", 4, 4096, 16, 16, 256), all_paths);
-  register_case<Device, Kind<bfloat16>>(shape("shapes", 1, 63488, 1, 1, 128), all_paths);
-  register_case<Device, Kind<float>>(shape("shapes", 8, 4096, 32, 8, 128), all_paths);
-  Case decode = shape("decode", 64, 1, 32, 8, 128);
+  register_case<Device, Kind<bfloat16>>(make_shape("shapes", 8, 4096, 32, 8, 128), all_paths);
+  register_case<Device, Kind<bfloat16>>(make_shape("shapes", 4, 4096, 16, 16, 256), all_paths);
+  register_case<Device, Kind<bfloat16>>(make_shape("shapes", 1, 63488, 1, 1, 128), all_paths);
+  register_case<Device, Kind<float>>(make_shape("shapes", 8, 4096, 32, 8, 128), all_paths);
+  Case decode = make_shape("decode", 64, 1, 32, 8, 128);
   decode.variant = "offsets";
   register_case<Device, Kind<bfloat16, Layout::bshd, PositionMode::sequence_offsets>>(decode,
                                                                                       all_paths);
@@ -53,11 +42,11 @@ void register_shapes() {
                             {4, 16, 1024, 128}, {4, 16, 4096, 256}};
   for (const Report& r : reports)
     register_case<Device, Kind<bfloat16>>(
-        shape("reports", r.batch, r.seq, r.heads, r.heads, r.head_dim), all_paths);
+        make_shape("reports", r.batch, r.seq, r.heads, r.heads, r.head_dim), all_paths);
 
   // N x 128.
   for (int n = 2048; n <= 63488; n += 4096)
-    register_case<Device, Kind<bfloat16>>(shape("sweep", 1, n, 1, 1, 128), all_paths);
+    register_case<Device, Kind<bfloat16>>(make_shape("sweep", 1, n, 1, 1, 128), all_paths);
 }
 
 }  // namespace krope::perf

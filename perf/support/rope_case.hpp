@@ -96,6 +96,19 @@ struct Case {
   std::string key() const { return group + "/" + label(); }
 };
 
+/// A plain shape of `group`: batch x seq tokens, q_heads / k_heads heads of head_dim lanes.
+inline Case make_shape(const std::string& group, int batch, int seq, int q_heads, int k_heads,
+                       int head_dim) {
+  Case c;
+  c.group = group;
+  c.batch = batch;
+  c.seq = seq;
+  c.q_heads = q_heads;
+  c.k_heads = k_heads;
+  c.head_dim = head_dim;
+  return c;
+}
+
 /// Offset of element (token, h, d) in a q or k buffer of `heads` heads, token = b * seq + t (or
 /// the packed token for varlen): the one place that knows the two memory layouts.
 struct TensorIndex {
