@@ -399,10 +399,12 @@ TEST(TEST_CATEGORY, cuda_paths_fallback_double) {
   on_cuda<TEST_EXECSPACE>([](auto) { fallback_cases<double>(); });
 }
 
-/// Tuning that batches every head of a token on one thread and loads plainly: exercises the
-/// heads_unroll loop (with a ragged last batch) and the non-streaming accessors.
+/// Tuning that batches up to 8 heads of a token on one thread and loads plainly: exercises the
+/// per-thread head batch (ragged: 10 heads over 2 groups) and the non-streaming accessors.
 struct BatchedTuning : Impl::cuda::RotaryTuning {
   static constexpr int waves = 0;
+  static constexpr int max_heads_per_thread = 8;
+  static constexpr int staged_max_heads_per_thread = 8;
   static constexpr bool streaming = false;
 };
 
@@ -464,15 +466,26 @@ TEST(TEST_CATEGORY, cuda_paths_batched_heads) {
           batched_heads<bfloat16>(table, pairing, rotary_dim, in_place, Direction::forward);
           batched_heads<float>(frequencies, pairing, rotary_dim, in_place, Direction::backward);
         }
-    // The shapes the defaults pick: decode spreads heads, long prefill batches them.
+    // The shapes the defaults pick: decode spreads heads over blocks; long prefill keeps a
+    // token's heads in one block (table) or batches them per thread (staged angles).
     Impl::cuda::LaunchShape shape;
     using Tuning = Impl::cuda::RotaryTuning;
     ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 64, 8, 40, 0, shape));
     EXPECT_EQ(shape.head_groups, 40);
     EXPECT_GE(std::int64_t(shape.grid.x) * shape.grid.y, 2 * 132);
     ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 32768, 8, 40, 0, shape));
-    EXPECT_EQ(shape.head_groups, 5);
+    EXPECT_EQ(shape.head_groups, 40 / Tuning::max_heads_per_thread);
+    EXPECT_EQ(shape.shared_bytes, 0u);
     EXPECT_LE(shape.block.x * shape.block.y * shape.block.z, unsigned(Tuning::block_threads));
+    const std::size_t row_bytes = 2 * 64 * sizeof(float);  // R/2 cos + R/2 sin, fp32
+    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 32768, 8, 40, row_bytes, shape));
+    EXPECT_EQ(shape.head_groups, 40 / Tuning::staged_max_heads_per_thread);
+    EXPECT_EQ(shape.shared_bytes, shape.block.z * row_bytes);
+    EXPECT_LE(shape.block.x * shape.block.y * shape.block.z,
+              unsigned(Tuning::staged_block_threads));
+    // Two heads with staged angles: one head per thread, so a token's angles are split in two.
+    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 63488, 8, 2, row_bytes, shape));
+    EXPECT_EQ(shape.head_groups, 2);
   });
 }
 

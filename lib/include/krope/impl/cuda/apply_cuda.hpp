@@ -41,20 +41,19 @@ namespace cuda {
 /// How the kernel gets cos/sin from an angle source: table rows directly, anything else staged.
 template <class Source>
 struct AngleAccess {
-  using type = StagedAngles<Source>;
-  static constexpr bool staged = true;
+  using type = ComputedRows<Source>;
   static type make(const Source& s) { return {s}; }
-  static bool ready(const Source&) { return true; }
+  static bool ready(const Source&, int) { return true; }
 };
 
 template <class Real, class M>
 struct AngleAccess<TableAngles<Real, M>> {
   using type = TableRows<Real>;
-  static constexpr bool staged = false;
   static type make(const TableAngles<Real, M>& t) {
     return {t.cos.data(), t.sin.data(), static_cast<std::int64_t>(t.cos.stride(0))};
   }
-  static bool ready(const TableAngles<Real, M>& t) {
+  /// Rows read in chunks of V/2 values: 16-byte aligned rows.
+  static bool ready(const TableAngles<Real, M>& t, int) {
     return reinterpret_cast<std::uintptr_t>(t.cos.data()) % 16 == 0 &&
            reinterpret_cast<std::uintptr_t>(t.sin.data()) % 16 == 0 &&
            t.cos.stride(0) == t.sin.stride(0) && (t.cos.stride(0) * sizeof(Real)) % 16 == 0;
@@ -117,11 +116,12 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
         r.rotary_dim > r.head_dim)
       return false;
     if (!vector_ready(r.q_in) || !vector_ready(r.q_out) || !vector_ready(r.k_in) ||
-        !vector_ready(r.k_out) || !Access::ready(r.angles))
+        !vector_ready(r.k_out) || !Access::ready(r.angles, half))
       return false;
 
     const cudaDeviceProp& prop = space.cuda_device_prop();
-    const std::size_t staged_bytes = Access::staged ? 2 * std::size_t(half) * sizeof(Real) : 0;
+    const std::size_t staged_bytes =
+        Access::type::staged ? 2 * std::size_t(half) * sizeof(Real) : 0;
     LaunchShape shape;
     if (!choose_launch_shape<Tuning>(prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor,
                                      r.token_count, half / V, r.q_heads + r.k_heads, staged_bytes,
@@ -136,7 +136,6 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
     args.angles = Access::make(r.angles);
     args.tokens = r.tokens;
     args.token_count = r.token_count;
-    args.token_tiles = shape.token_tiles;
     args.half = half;
     args.quarter = half / 2;
     args.items = half / V;

@@ -21,27 +21,34 @@ namespace krope::Impl::cuda {
 struct LaunchShape {
   dim3 grid, block;
   int head_groups = 0;           ///< G: threads sharing one token's heads (over blockIdx.y too)
-  std::int64_t token_tiles = 0;  ///< tiles of blockDim.z tokens (>= grid.x)
   std::size_t shared_bytes = 0;  ///< dynamic shared memory (staged angles only)
 };
 
-/// `staged_bytes_per_token`: shared memory one token's cos/sin rows need (0 for table angles).
+/// `staged_bytes_per_token`: shared memory one token's cos/sin rows need (0 for table angles,
+/// which also selects the table limits of Tuning).
 /// Returns false when no shape fits (the caller falls back to the generic kernel).
 template <class Tuning>
 bool choose_launch_shape(int sm_count, int threads_per_sm, std::int64_t tokens, int items,
                          int heads, std::size_t staged_bytes_per_token, LaunchShape& shape) {
-  if (items < 1 || items > Tuning::block_threads || heads < 1 || heads > 65535 || tokens < 1)
-    return false;
+  const bool staged = staged_bytes_per_token > 0;
+  const int block_threads = staged ? Tuning::staged_block_threads : Tuning::block_threads;
+  const int max_per_thread =
+      staged ? Tuning::staged_max_heads_per_thread : Tuning::max_heads_per_thread;
+  if (items < 1 || items > block_threads || heads < 1 || heads > 65535 || tokens < 1) return false;
   if (staged_bytes_per_token > static_cast<std::size_t>(Tuning::max_shared_bytes)) return false;
   const std::int64_t resident = std::int64_t(sm_count) * threads_per_sm;
   int per_thread = 1;
-  while (per_thread * 2 <= Tuning::max_heads_per_thread && per_thread < heads &&
+  // Staged angles: a token's R/2 angles are shared out among its head groups, V / groups per
+  // thread, evaluated serially; batching heads with fewer than 4 groups left makes that the
+  // critical path (1 x 63488 x 128, two heads: 44 us with 1 group, 36 us with 2).
+  while (per_thread * 2 <= max_per_thread && per_thread < heads &&
+         (!staged || (heads + 2 * per_thread - 1) / (2 * per_thread) >= 4) &&
          tokens * items * ((heads + 2 * per_thread - 1) / (2 * per_thread)) >=
              Tuning::waves * resident)
     per_thread *= 2;
   const int groups = (heads + per_thread - 1) / per_thread;
 
-  for (int threads = Tuning::block_threads;; threads /= 2) {
+  for (int threads = block_threads;; threads /= 2) {
     const int max_groups = std::max(1, std::min(groups, threads / items));
     const int y_blocks = (groups + max_groups - 1) / max_groups;
     const int block_groups = (groups + y_blocks - 1) / y_blocks;  // split the heads evenly
@@ -51,20 +58,12 @@ bool choose_launch_shape(int sm_count, int threads_per_sm, std::int64_t tokens, 
       block_tokens = std::min<std::int64_t>(
           block_tokens,
           Tuning::max_shared_bytes / static_cast<std::int64_t>(staged_bytes_per_token));
-    const std::int64_t tiles = (tokens + block_tokens - 1) / block_tokens;
-    std::int64_t x_blocks = tiles;
-    if (Tuning::persistent > 0) {
-      const int block = items * block_groups * static_cast<int>(block_tokens);
-      const std::int64_t fit = std::int64_t(sm_count) * std::max(1, threads_per_sm / block);
-      x_blocks = std::min<std::int64_t>(
-          tiles, std::max<std::int64_t>(1, Tuning::persistent * fit / y_blocks));
-    }
+    const std::int64_t x_blocks = (tokens + block_tokens - 1) / block_tokens;
     if (x_blocks > 0x7fffffff) return false;
     shape.grid = dim3(static_cast<unsigned>(x_blocks), static_cast<unsigned>(y_blocks), 1);
     shape.block = dim3(static_cast<unsigned>(items), static_cast<unsigned>(block_groups),
                        static_cast<unsigned>(block_tokens));
     shape.head_groups = groups;
-    shape.token_tiles = tiles;
     shape.shared_bytes = static_cast<std::size_t>(block_tokens) * staged_bytes_per_token;
     if (threads / 2 < Tuning::min_block_threads ||
         x_blocks * y_blocks >= std::int64_t(Tuning::min_blocks_per_sm) * sm_count)

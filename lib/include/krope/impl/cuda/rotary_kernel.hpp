@@ -12,9 +12,9 @@
 ///
 /// Block (threadIdx): x = vector pair in the head row, y = head group, z = token. A head group g
 /// rotates heads g, g + G, g + 2G, ... of its token, G = head_groups (spread over blockIdx.y).
-/// Table angles are read straight from the table row (read-only path, L2-resident); any other
-/// angle source (ComputedAngles) is evaluated once per (token, pair) into shared memory by the
-/// block and then read like a table row.
+/// Each thread issues the loads of all its heads first, then reads its lanes' cos/sin (table rows
+/// straight from the table; any other angle source is evaluated once per (token, pair) by the
+/// block into shared memory), then rotates, stores and exits: one shot per thread.
 
 #include <krope/impl/cuda/vector_access.hpp>
 #include <krope/impl/rotation.hpp>
@@ -36,20 +36,38 @@ struct Operand {
   int heads = 0;
 };
 
-/// cos/sin read straight from the table rows (attention factor folded in).
+/// Table rows: each thread reads the cos/sin of its lanes straight from the row (read-only path;
+/// the row is shared by the token's heads through L1).
 template <class Real>
 struct TableRows {
   static constexpr bool staged = false;
   const Real* cos = nullptr;
   const Real* sin = nullptr;
   std::int64_t row_stride = 0;
+
+  /// The two chunks of H = V/2 values at pairs chunk_a and chunk_b of `position`'s rows.
+  template <int H>
+  __device__ __forceinline__ void load(std::int64_t position, int chunk_a, int chunk_b, Real* c,
+                                       Real* s) const {
+    const std::int64_t row = position * row_stride;
+    load_reals_ro<H>(cos + row + chunk_a, c);
+    load_reals_ro<H>(cos + row + chunk_b, c + H);
+    load_reals_ro<H>(sin + row + chunk_a, s);
+    load_reals_ro<H>(sin + row + chunk_b, s + H);
+  }
 };
 
-/// Any other angle source: evaluated once per (token, pair) into shared memory.
+/// Any other angle source: evaluated once per (token, pair) by the block into shared memory.
 template <class Source>
-struct StagedAngles {
+struct ComputedRows {
   static constexpr bool staged = true;
   Source source;
+
+  template <class Real>
+  __device__ __forceinline__ void stage(std::int64_t position, int half, Real* row_cos,
+                                        Real* row_sin, int me, int team) const {
+    for (int p = me; p < half; p += team) source(position, p, row_cos[p], row_sin[p]);
+  }
 };
 
 template <class T, class Angles, class Tokens>
@@ -58,12 +76,11 @@ struct RotaryArgs {
   Angles angles;
   Tokens tokens;
   std::int64_t token_count = 0;
-  std::int64_t token_tiles = 0;  ///< ceil(token_count / blockDim.z)
-  int half = 0;                  ///< R/2: lanes per rotary half, and pairs per head
-  int quarter = 0;               ///< R/4: the first pair of the second half (interleaved)
-  int items = 0;                 ///< R/2 / V: vector pairs per head row (blockDim.x)
-  int tail_vectors = 0;          ///< (D - R) / V when out of place (copied), else 0
-  int head_groups = 0;           ///< G: threads that share one token's heads
+  int half = 0;          ///< R/2: lanes per rotary half, and pairs per head
+  int quarter = 0;       ///< R/4: the first pair of the second half (interleaved)
+  int items = 0;         ///< R/2 / V: vector pairs per head row (blockDim.x)
+  int tail_vectors = 0;  ///< (D - R) / V when out of place (copied), else 0
+  int head_groups = 0;   ///< G: threads that share one token's heads
   bool interleaved = false;
   bool backward = false;
 };
@@ -77,7 +94,10 @@ __device__ __forceinline__ std::int64_t token_offset(const std::int64_t (&stride
     return token * stride[0];
 }
 
-/// Rotates the two vectors of one head row by the thread's cos/sin.
+/// Rotates the two vectors of one head row by the thread's cos/sin (c[i], s[i] for i < V):
+///   half_split:  lane i of lo pairs with lane i of hi, by c[i].
+///   interleaved: lanes (2m, 2m+1) of lo pair by c[m], those of hi by c[V/2 + m].
+/// 16-bit lanes are widened and narrowed one 32-bit word at a time, so that few values are live.
 template <class T>
 __device__ __forceinline__ void rotate_vectors(uint4& lo, uint4& hi,
                                                const arithmetic_t<T> (&c)[Vector<T>::width],
@@ -85,129 +105,142 @@ __device__ __forceinline__ void rotate_vectors(uint4& lo, uint4& hi,
                                                bool interleaved) {
   using Real = arithmetic_t<T>;
   constexpr int V = Vector<T>::width, H = V / 2;
-  Real a[V], b[V];
-  unpack<T>(lo, a);
-  unpack<T>(hi, b);
-  if (interleaved) {
+  if constexpr (sizeof(T) == 2) {
 #pragma unroll
-    for (int m = 0; m < H; ++m) {
-      rotate_pair(a[2 * m], a[2 * m + 1], c[m], s[m]);
-      rotate_pair(b[2 * m], b[2 * m + 1], c[H + m], s[H + m]);
+    for (int w = 0; w < 4; ++w) {
+      const std::uint32_t lw = word(lo, w), hw = word(hi, w);
+      float a0 = widen<T>(lw & 0xffffu), a1 = widen<T>(lw >> 16);
+      float b0 = widen<T>(hw & 0xffffu), b1 = widen<T>(hw >> 16);
+      if (interleaved) {
+        rotate_pair(a0, a1, c[w], s[w]);
+        rotate_pair(b0, b1, c[H + w], s[H + w]);
+      } else {
+        rotate_pair(a0, b0, c[2 * w], s[2 * w]);
+        rotate_pair(a1, b1, c[2 * w + 1], s[2 * w + 1]);
+      }
+      set_word(lo, w, narrow<T>(a0, a1));
+      set_word(hi, w, narrow<T>(b0, b1));
     }
   } else {
+    Real a[V], b[V];
+    unpack<T>(lo, a);
+    unpack<T>(hi, b);
+    if (interleaved) {
 #pragma unroll
-    for (int i = 0; i < V; ++i) rotate_pair(a[i], b[i], c[i], s[i]);
+      for (int m = 0; m < H; ++m) {
+        rotate_pair(a[2 * m], a[2 * m + 1], c[m], s[m]);
+        rotate_pair(b[2 * m], b[2 * m + 1], c[H + m], s[H + m]);
+      }
+    } else {
+#pragma unroll
+      for (int i = 0; i < V; ++i) rotate_pair(a[i], b[i], c[i], s[i]);
+    }
+    lo = pack<T>(a);
+    hi = pack<T>(b);
   }
-  lo = pack<T>(a);
-  hi = pack<T>(b);
 }
 
-/// One tile of tokens (blockDim.z of them) for this block's head groups.
+/// The block's tile of blockDim.z tokens: one shot, no loop over tiles or heads (a thread that
+/// loops back to memory after its stores leaves the DRAM queues idle; see perf/NOTES.md).
 template <class Tuning, int Rank, class T, class Angles, class Tokens>
-__device__ __forceinline__ void rotate_tile(const RotaryArgs<T, Angles, Tokens>& a,
-                                            std::int64_t tile) {
+__global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
+                                                 : Tuning::block_threads,
+                                  Angles::staged ? Tuning::staged_min_blocks_per_sm_bound
+                                                 : Tuning::min_blocks_per_sm_bound)
+    rotary_vec16_kernel(const RotaryArgs<T, Angles, Tokens> a) {
   using Real = arithmetic_t<T>;
-  constexpr int V = Vector<T>::width, H = V / 2, U = Tuning::heads_unroll;
+  constexpr int V = Vector<T>::width;
+  constexpr int U =
+      Angles::staged ? Tuning::staged_max_heads_per_thread : Tuning::max_heads_per_thread;
   constexpr bool streaming = Tuning::streaming;
   constexpr bool streaming_stores = Tuning::streaming_stores;
 
   const int x = threadIdx.x;
   const int g = blockIdx.y * blockDim.y + threadIdx.y;
-  const std::int64_t token = tile * blockDim.z + threadIdx.z;
+  const std::int64_t token = std::int64_t(blockIdx.x) * blockDim.z + threadIdx.z;
   const bool live_token = token < a.token_count;
+  const bool live = live_token && g < a.head_groups;
   TokenCoord coord{0, 0, 0};
   if (live_token) coord = a.tokens(token);
-
-  // Where this thread's V cos/sin values sit in a row of R/2: two chunks of V/2.
-  const int chunk_a = a.interleaved ? x * H : x * V;
-  const int chunk_b = a.interleaved ? a.quarter + x * H : x * V + H;
-  Real c[V], s[V];
-  if constexpr (Angles::staged) {
-    extern __shared__ uint4 staged_rows[];
-    Real* row_cos = reinterpret_cast<Real*>(staged_rows) + std::size_t(threadIdx.z) * 2 * a.half;
-    Real* row_sin = row_cos + a.half;
-    if (live_token) {
-      const int team = blockDim.x * blockDim.y;
-      for (int p = threadIdx.y * blockDim.x + x; p < a.half; p += team)
-        a.angles.source(coord.position, p, row_cos[p], row_sin[p]);
-    }
-    __syncthreads();
-    if (!live_token || g >= a.head_groups) return;
-    load_reals<H>(row_cos + chunk_a, c);
-    load_reals<H>(row_cos + chunk_b, c + H);
-    load_reals<H>(row_sin + chunk_a, s);
-    load_reals<H>(row_sin + chunk_b, s + H);
-  } else {
-    if (!live_token || g >= a.head_groups) return;
-    const std::int64_t row = coord.position * a.angles.row_stride;
-    load_reals_ro<H>(a.angles.cos + row + chunk_a, c);
-    load_reals_ro<H>(a.angles.cos + row + chunk_b, c + H);
-    load_reals_ro<H>(a.angles.sin + row + chunk_a, s);
-    load_reals_ro<H>(a.angles.sin + row + chunk_b, s + H);
-  }
-  if (a.backward) {
-#pragma unroll
-    for (int i = 0; i < V; ++i) s[i] = -s[i];
-  }
 
   const int q_heads = a.q.heads, heads = q_heads + a.k.heads, groups = a.head_groups;
   const T* q_in = a.q.in + token_offset<Rank>(a.q.in_stride, token, coord);
   const T* k_in = a.k.in + token_offset<Rank>(a.k.in_stride, token, coord);
-  T* q_out = a.q.out + token_offset<Rank>(a.q.out_stride, token, coord);
-  T* k_out = a.k.out + token_offset<Rank>(a.k.out_stride, token, coord);
   auto in_row = [&](int h) -> const T* {
     return h < q_heads ? q_in + h * a.q.in_stride[2] : k_in + (h - q_heads) * a.k.in_stride[2];
   };
-  auto out_row = [&](int h) -> T* {
-    return h < q_heads ? q_out + h * a.q.out_stride[2] : k_out + (h - q_heads) * a.k.out_stride[2];
-  };
   const int lo_lane = x * V, hi_lane = a.half + x * V;
 
-  for (int h0 = g; h0 < heads; h0 += U * groups) {
-    uint4 lo[U], hi[U];
+  // 1. Every q/k vector this thread rotates, before anything else: their DRAM latency overlaps
+  //    the cos/sin reads (or evaluation) below.
+  uint4 lo[U], hi[U];
 #pragma unroll
-    for (int u = 0; u < U; ++u) {
-      const int h = h0 + u * groups;
-      if (h < heads) {
-        const T* p = in_row(h);
-        lo[u] = load16<streaming>(p + lo_lane);
-        hi[u] = load16<streaming>(p + hi_lane);
-      }
-    }
-#pragma unroll
-    for (int u = 0; u < U; ++u) {
-      const int h = h0 + u * groups;
-      if (h < heads) {
-        rotate_vectors<T>(lo[u], hi[u], c, s, a.interleaved);
-        T* p = out_row(h);
-        store16<streaming_stores>(p + lo_lane, lo[u]);
-        store16<streaming_stores>(p + hi_lane, hi[u]);
-      }
+  for (int u = 0; u < U; ++u) {
+    const int h = g + u * groups;
+    if (live && h < heads) {
+      const T* p = in_row(h);
+      lo[u] = load16<streaming>(p + lo_lane);
+      hi[u] = load16<streaming>(p + hi_lane);
     }
   }
 
-  // Out of place with partial rotary: copy the pass-through lanes [R, D).
+  T* q_out = a.q.out + token_offset<Rank>(a.q.out_stride, token, coord);
+  T* k_out = a.k.out + token_offset<Rank>(a.k.out_stride, token, coord);
+  auto out_row = [&](int h) -> T* {
+    return h < q_heads ? q_out + h * a.q.out_stride[2] : k_out + (h - q_heads) * a.k.out_stride[2];
+  };
+  // Out of place with partial rotary: copy the pass-through lanes [R, D) now, while the loads
+  // above are in flight (done at the end, its pointers would stay live through the rotation).
   if (a.tail_vectors > 0) {
     const int tail = 2 * a.half;
-    for (int h = g; h < heads; h += groups) {
+    for (int u = 0; u < U; ++u) {
+      const int h = g + u * groups;
+      if (!live || h >= heads) break;
       const T* src = in_row(h) + tail;
       T* dst = out_row(h) + tail;
       for (int v = x; v < a.tail_vectors; v += a.items)
         store16<streaming_stores>(dst + v * V, load16<streaming>(src + v * V));
     }
   }
-}
 
-/// Token tiles blockIdx.x, blockIdx.x + gridDim.x, ... (one tile per block unless the grid was
-/// capped by Tuning::persistent).
-template <class Tuning, int Rank, class T, class Angles, class Tokens>
-__global__ void __launch_bounds__(Tuning::block_threads, Tuning::min_blocks_per_sm_bound)
-    rotary_vec16_kernel(const RotaryArgs<T, Angles, Tokens> a) {
-  for (std::int64_t tile = blockIdx.x; tile < a.token_tiles; tile += gridDim.x) {
-    if constexpr (Angles::staged) {
-      if (tile != blockIdx.x) __syncthreads();  // the previous tile's rows are still being read
+  // 2. The cos/sin of this thread's lanes: two chunks of V/2 per row.
+  constexpr int H = V / 2;
+  const int chunk_a = a.interleaved ? x * H : x * V;
+  const int chunk_b = a.interleaved ? a.quarter + x * H : x * V + H;
+  Real c[V], s[V];
+  if constexpr (Angles::staged) {
+    // Evaluated once per (token, pair) by the block into shared memory, read by all its heads.
+    extern __shared__ uint4 staged_rows[];
+    Real* row_cos = reinterpret_cast<Real*>(staged_rows) + std::size_t(threadIdx.z) * 2 * a.half;
+    Real* row_sin = row_cos + a.half;
+    if (live_token)
+      a.angles.stage(coord.position, a.half, row_cos, row_sin, threadIdx.y * blockDim.x + x,
+                     blockDim.x * blockDim.y);
+    __syncthreads();
+    if (!live) return;
+    load_reals<H>(row_cos + chunk_a, c);
+    load_reals<H>(row_cos + chunk_b, c + H);
+    load_reals<H>(row_sin + chunk_a, s);
+    load_reals<H>(row_sin + chunk_b, s + H);
+  } else {
+    if (!live) return;
+    a.angles.template load<H>(coord.position, chunk_a, chunk_b, c, s);
+  }
+  if (a.backward) {
+#pragma unroll
+    for (int i = 0; i < V; ++i) s[i] = -s[i];
+  }
+
+  // 3. Rotate, store, exit.
+#pragma unroll
+  for (int u = 0; u < U; ++u) {
+    const int h = g + u * groups;
+    if (h < heads) {
+      rotate_vectors<T>(lo[u], hi[u], c, s, a.interleaved);
+      T* p = out_row(h);
+      store16<streaming_stores>(p + lo_lane, lo[u]);
+      store16<streaming_stores>(p + hi_lane, hi[u]);
     }
-    rotate_tile<Tuning, Rank>(a, tile);
   }
 }
 

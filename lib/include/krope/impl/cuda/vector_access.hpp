@@ -3,7 +3,7 @@
 /// 16-byte vectors of q/k elements (uint4 in registers: one LDG.E.128 / STG.E.128 each), their
 /// lanes widened to the arithmetic type and narrowed back with the storage types' own
 /// round-to-nearest-even routines (bit-identical to the generic path), and the short cos/sin
-/// chunks (8 or 16 bytes) the kernel reads from the table or from shared memory.
+/// chunks (8 or 16 bytes) the kernel reads from the table or from its staged rows.
 
 #include <krope/bfloat16.hpp>
 #include <krope/float16.hpp>
@@ -48,6 +48,31 @@ __device__ __forceinline__ void set_word(uint4& v, int i, std::uint32_t w) {
     v.z = w;
   else
     v.w = w;
+}
+
+/// One 16-bit lane as float (bf16: a shift; fp16: the hardware widening for finite values).
+template <class T>
+__device__ __forceinline__ float widen(std::uint32_t bits) {
+  if constexpr (std::is_same<T, bfloat16>::value)
+    return __uint_as_float(bits << 16);
+  else
+    return float16::to_float(static_cast<std::uint16_t>(bits));
+}
+
+/// Two floats rounded to nearest even into one word, `first` in the low half: one paired hardware
+/// conversion (cvt.rn.{bf16x2,f16x2}.f32, the same bits as the storage types' integer rounding
+/// for every non-NaN input); a NaN lane is then replaced by the portable path's quiet NaN.
+template <class T>
+__device__ __forceinline__ std::uint32_t narrow(float first, float second) {
+  std::uint32_t w;
+  if constexpr (std::is_same<T, bfloat16>::value)
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(second), "f"(first));
+  else
+    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(second), "f"(first));
+  if (first != first) w = (w & 0xffff0000u) | T::round_from_float(first);
+  if (second != second)
+    w = (w & 0xffffu) | (static_cast<std::uint32_t>(T::round_from_float(second)) << 16);
+  return w;
 }
 
 /// The lanes of `v` as arithmetic values (called with compile-time lane loops only).
@@ -97,7 +122,7 @@ __device__ __forceinline__ uint4 pack(const arithmetic_t<T> (&in)[Vector<T>::wid
   return v;
 }
 
-/// N consecutive reals (8 or 16 bytes, aligned to their size) from global or shared memory.
+/// N consecutive reals (8 or 16 bytes, aligned to their size) from shared memory.
 template <int N, class Real>
 __device__ __forceinline__ void load_reals(const Real* p, Real* out) {
   constexpr int bytes = N * static_cast<int>(sizeof(Real));
@@ -121,7 +146,7 @@ __device__ __forceinline__ void load_reals(const Real* p, Real* out) {
   }
 }
 
-/// The same through the read-only data path (the table is never written by the kernel).
+/// The same from global memory through the read-only path (the table is never written).
 template <int N, class Real>
 __device__ __forceinline__ void load_reals_ro(const Real* p, Real* out) {
   constexpr int bytes = N * static_cast<int>(sizeof(Real));
