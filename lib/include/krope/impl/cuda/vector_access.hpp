@@ -50,13 +50,26 @@ __device__ __forceinline__ void set_word(uint4& v, int i, std::uint32_t w) {
     v.w = w;
 }
 
-/// One 16-bit lane as float (bf16: a shift; fp16: the hardware widening for finite values).
+/// One 16-bit lane as float (bf16: a shift; fp16: the hardware widening, cvt.f32.f16). Exact for
+/// every non-NaN half. A NaN lane may lose its payload here, which changes no output bits: device
+/// arithmetic on a NaN returns the canonical NaN, and narrow() then writes the portable quiet NaN.
 template <class T>
 __device__ __forceinline__ float widen(std::uint32_t bits) {
   if constexpr (std::is_same<T, bfloat16>::value)
     return __uint_as_float(bits << 16);
   else
-    return float16::to_float(static_cast<std::uint16_t>(bits));
+    return __half2float(__ushort_as_half(static_cast<unsigned short>(bits & 0xffffu)));
+}
+
+/// The quiet NaN the storage types' portable rounding makes of a NaN float (bfloat16: its top
+/// half with the quiet bit; float16: the sign and 0x7e00).
+template <class T>
+__device__ __forceinline__ std::uint32_t quiet_nan(float nan) {
+  const std::uint32_t u = __float_as_uint(nan);
+  if constexpr (std::is_same<T, bfloat16>::value)
+    return (u >> 16) | 0x40u;
+  else
+    return ((u >> 16) & 0x8000u) | 0x7e00u;
 }
 
 /// Two floats rounded to nearest even into one word, `first` in the low half: one paired hardware
@@ -69,9 +82,8 @@ __device__ __forceinline__ std::uint32_t narrow(float first, float second) {
     asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(second), "f"(first));
   else
     asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(second), "f"(first));
-  if (first != first) w = (w & 0xffff0000u) | T::round_from_float(first);
-  if (second != second)
-    w = (w & 0xffffu) | (static_cast<std::uint32_t>(T::round_from_float(second)) << 16);
+  if (first != first) w = (w & 0xffff0000u) | quiet_nan<T>(first);
+  if (second != second) w = (w & 0xffffu) | (quiet_nan<T>(second) << 16);
   return w;
 }
 
