@@ -27,6 +27,12 @@ void register_shapes() {
   register_case<Device, Kind<bfloat16>>(make_shape("shapes", 8, 4096, 32, 8, 128), all_paths);
   register_case<Device, Kind<bfloat16>>(make_shape("shapes", 4, 4096, 16, 16, 256), all_paths);
   register_case<Device, Kind<bfloat16>>(make_shape("shapes", 1, 63488, 1, 1, 128), all_paths);
+  // Its table is as large as q + k at this shape; table-free angles read no table.
+  Case long_free = make_shape("shapes", 1, 63488, 1, 1, 128);
+  long_free.variant = "table-free";
+  register_case<Device,
+                Kind<bfloat16, Layout::bshd, PositionMode::contiguous, AngleMode::frequencies>>(
+      long_free, all_paths);
   register_case<Device, Kind<float>>(make_shape("shapes", 8, 4096, 32, 8, 128), all_paths);
   Case decode = make_shape("decode", 64, 1, 32, 8, 128);
   decode.variant = "offsets";

@@ -165,7 +165,9 @@ void run_case(benchmark::State& state, const Case& c, Path path) {
 
     CallTimer<ExecSpace> timer(space);
     std::vector<double> times;
+    std::vector<double> host_times;
     times.reserve(state.max_iterations);
+    host_times.reserve(state.max_iterations);
     for (auto _ : state) {
       const int slot = d.next_slot++ % slots;
       timer.start();
@@ -173,8 +175,11 @@ void run_case(benchmark::State& state, const Case& c, Path path) {
       const double seconds = timer.stop();
       state.SetIterationTime(seconds);
       times.push_back(seconds);
+      host_times.push_back(timer.host_seconds());
     }
     if (times.empty()) return;
+    std::nth_element(host_times.begin(), host_times.begin() + host_times.size() / 2,
+                     host_times.end());
     std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
     const double median = times[times.size() / 2];
     if (path == Path::copy) SameRun::record(c.key() + "/copy", median);
@@ -189,6 +194,7 @@ void run_case(benchmark::State& state, const Case& c, Path path) {
     const double naive = SameRun::median(c.key() + "/naive");
     if (copy > 0) counters["percent_of_copy"] = 100.0 * copy / median;
     if (naive > 0) counters["speedup_vs_naive"] = naive / median;
+    if (is_cuda<ExecSpace>()) counters["host_us"] = host_times[host_times.size() / 2] * 1e6;
     counters["rel_error"] = check.relative_error;
     counters["extra_bytes"] = static_cast<double>(check.extra_bytes);
     counters["bytes"] = bytes;
