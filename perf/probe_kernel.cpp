@@ -4,11 +4,13 @@
 /// against a same-run cudaMemcpy device-to-device of the same bytes, bf16 in place.
 /// Bytes counted: q and k read once and written once (tables not counted; see NOTES_kernel.md).
 ///
-/// Build (outside CMake, same flags as the test build), e.g.:
+/// Also: single calls behind a hold kernel (GPU-side time) and the host time inside a call.
+///
+/// Build (outside CMake, same flags as the test build; libkrope.a from a CUDA build), e.g.:
 ///   K=/root/.cache/krope/kokkos-3.4.01-cuda-<hash>
 ///   $K/bin/nvcc_wrapper -O3 -DNDEBUG -std=c++17 -arch=sm_90 -expt-extended-lambda \
 ///     -expt-relaxed-constexpr -Ilib/include -isystem $K/include perf/probe_kernel.cpp \
-///     -L$K/lib -lkokkoscontainers -lkokkoscore -ldl -o probe_kernel
+///     build/cuda/lib/libkrope.a -L$K/lib -lkokkoscontainers -lkokkoscore -ldl -o probe_kernel
 /// Run: ./probe_kernel   (prints one table; every shape rotates buffers >= 3x L2)
 
 #include <krope/krope.hpp>
@@ -44,41 +46,68 @@ struct Plain : Impl::cuda::RotaryTuning {
   static constexpr bool streaming = false;
   static constexpr bool streaming_stores = false;
 };
-struct LoadsEF : Impl::cuda::RotaryTuning {  // evict-first loads, default stores
-  static constexpr bool streaming_stores = false;
+
+/// Heads per thread HPT (all loaded before the first store), block size and the register cap
+/// of __launch_bounds__(Block, Bound).
+template <int HPT, int Block, int Bound, bool Streams = true>
+struct OneShot : Impl::cuda::RotaryTuning {
+  static constexpr int max_heads_per_thread = HPT;
+  static constexpr int block_threads = Block;
+  static constexpr int min_blocks_per_sm_bound = Bound;
+  static constexpr int staged_max_heads_per_thread = HPT;
+  static constexpr int staged_block_threads = Block;
+  static constexpr int staged_min_blocks_per_sm_bound = Bound;
+  static constexpr bool streaming = Streams;
+  static constexpr bool streaming_stores = Streams;
 };
-struct Bound4 : Impl::cuda::RotaryTuning {  // registers capped for 4 blocks of 256 per SM
-  static constexpr int min_blocks_per_sm_bound = 4;
-};
-struct Persist2 : Impl::cuda::RotaryTuning {
-  static constexpr int persistent = 2;
-};
-struct Persist4 : Impl::cuda::RotaryTuning {
-  static constexpr int persistent = 4;
-};
-struct U2W1 : Impl::cuda::RotaryTuning {
-  static constexpr int heads_unroll = 2;
-  static constexpr int waves = 1;
-};
-struct U2W1B4 : U2W1 {
-  static constexpr int min_blocks_per_sm_bound = 4;
-};
-struct Unroll2 : Impl::cuda::RotaryTuning {
-  static constexpr int heads_unroll = 2;
-};
-struct FirstDefault : Impl::cuda::RotaryTuning {  // the first version's defaults
-  static constexpr int heads_unroll = 4;
-  static constexpr int waves = 2;
-};
-struct Unroll8 : Impl::cuda::RotaryTuning {
-  static constexpr int heads_unroll = 8;
-};
-struct OneWave : Impl::cuda::RotaryTuning {
-  static constexpr int waves = 1;
-};
-struct Spread : Impl::cuda::RotaryTuning {  // one head per thread always
-  static constexpr int max_heads_per_thread = 1;
-};
+
+/// Spins ~us microseconds on the GPU so that what the host enqueues next waits behind it: events
+/// around a single call then time the GPU side only, as a benchmark that keeps the queue busy
+/// (for example one that clears L2 before every call) would.
+__global__ void hold_gpu(long long cycles) {
+  const long long t0 = clock64();
+  while (clock64() - t0 < cycles) {
+  }
+}
+
+/// Median of single calls, each between two events recorded behind a 30 us hold kernel.
+template <class F>
+double single_call_us(int sets, F&& f, int calls = 200) {
+  cudaEvent_t a, b;
+  CHECK(cudaEventCreate(&a));
+  CHECK(cudaEventCreate(&b));
+  std::vector<double> t;
+  for (int i = 0; i < calls; ++i) {
+    hold_gpu<<<1, 1>>>(60000);  // ~30 us at 1.98 GHz
+    CHECK(cudaEventRecord(a, 0));
+    f(i % sets);
+    CHECK(cudaEventRecord(b, 0));
+    CHECK(cudaEventSynchronize(b));
+    float ms;
+    CHECK(cudaEventElapsedTime(&ms, a, b));
+    t.push_back(ms * 1e3);
+  }
+  std::sort(t.begin(), t.end());
+  CHECK(cudaEventDestroy(a));
+  CHECK(cudaEventDestroy(b));
+  return t[t.size() / 2];
+}
+
+/// Median host time spent inside one call (enqueue only; the GPU is kept busy meanwhile).
+template <class F>
+double host_enqueue_us(int sets, F&& f, int calls = 200) {
+  std::vector<double> t;
+  for (int i = 0; i < calls; ++i) {
+    hold_gpu<<<1, 1>>>(60000);
+    const auto a = std::chrono::steady_clock::now();
+    f(i % sets);
+    t.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
+    CHECK(cudaDeviceSynchronize());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
 
 struct Shape {
   const char* name;
@@ -184,6 +213,14 @@ void run_shape(const Shape& s, const Tokens& tokens, const Table<M, float>& tabl
                     s.q_heads, s.k_heads, s.head_dim, s.head_dim, Pairing::half_split,
                     Direction::forward, true});
 
+  auto free_angles = Impl::angles_of<float>(frequencies);
+  using RF = Impl::Rotation<decltype(free_angles), Tokens, View4, View4, View4, View4>;
+  std::vector<RF> rot_free;
+  for (int i = 0; i < sets; ++i)
+    rot_free.push_back(RF{free_angles, tokens, q[i], q[i], k[i], k[i],
+                          std::int64_t(s.batch) * s.seq, s.q_heads, s.k_heads, s.head_dim,
+                          s.head_dim, Pairing::half_split, Direction::forward, true});
+
   // Out of place: set i writes into set (i + 1) % sets.
   std::vector<R> rot_oop;
   for (int i = 0; i < sets; ++i) {
@@ -201,8 +238,8 @@ void run_shape(const Shape& s, const Tokens& tokens, const Table<M, float>& tabl
   };
   std::vector<Row> rows;
   rows.push_back({"copy", copy});
-  rows.push_back({"vec16 default (U2, waves1)",
-                  time_ms(sets, [&](int i) { launch<Streaming>(space, rot[i]); })});
+  rows.push_back(
+      {"vec16 default", time_ms(sets, [&](int i) { launch<Streaming>(space, rot[i]); })});
   {
     const std::int64_t n16 = std::int64_t(bytes / 2) / 16;
     const int blocks = int(std::min<std::int64_t>((n16 + 1023) / 1024, 132 * 8));
@@ -210,27 +247,30 @@ void run_shape(const Shape& s, const Tokens& tokens, const Table<M, float>& tabl
                       touch_in_place<<<blocks, 256>>>(static_cast<uint4*>(raw[i]), n16);
                     })});
   }
-  rows.push_back({"vec16 first default U4 w2",
-                  time_ms(sets, [&](int i) { launch<FirstDefault>(space, rot[i]); })});
-  rows.push_back(
-      {"vec16 loads EF only", time_ms(sets, [&](int i) { launch<LoadsEF>(space, rot[i]); })});
-  rows.push_back({"vec16 bound4", time_ms(sets, [&](int i) { launch<Bound4>(space, rot[i]); })});
-  rows.push_back(
-      {"vec16 persistent2", time_ms(sets, [&](int i) { launch<Persist2>(space, rot[i]); })});
-  rows.push_back(
-      {"vec16 persistent4", time_ms(sets, [&](int i) { launch<Persist4>(space, rot[i]); })});
-  rows.push_back({"vec16 U2 waves1", time_ms(sets, [&](int i) { launch<U2W1>(space, rot[i]); })});
-  rows.push_back(
-      {"vec16 U2 waves1 bound4", time_ms(sets, [&](int i) { launch<U2W1B4>(space, rot[i]); })});
+#define ONESHOT(H, B, N, S)                                     \
+  rows.push_back({"one-shot hpt" #H " b" #B " bound" #N " " #S, \
+                  time_ms(sets, [&](int i) { launch<OneShot<H, B, N, S>>(space, rot[i]); })})
+  ONESHOT(1, 256, 6, true);
+  ONESHOT(1, 512, 2, true);
+  ONESHOT(2, 256, 1, true);
+#define FREE(H, B, N)                                                                 \
+  rows.push_back({"table-free hpt" #H " b" #B " bound" #N, time_ms(sets, [&](int i) { \
+                    launch<OneShot<H, B, N, true>>(space, rot_free[i]);               \
+                  })})
+  rows.push_back({"table-free vec16 default",
+                  time_ms(sets, [&](int i) { launch<Streaming>(space, rot_free[i]); })});
+  FREE(2, 512, 2);
+  FREE(2, 256, 3);
+  FREE(1, 256, 4);
+  FREE(1, 256, 5);
+  FREE(1, 128, 8);
+  FREE(2, 128, 4);
+#undef FREE
+#undef ONESHOT
   rows.push_back({"vec16 default out-of-place",
                   time_ms(sets, [&](int i) { launch<Streaming>(space, rot_oop[i]); })});
   rows.push_back(
       {"vec16 plain ld/st", time_ms(sets, [&](int i) { launch<Plain>(space, rot[i]); })});
-  rows.push_back({"vec16 unroll2", time_ms(sets, [&](int i) { launch<Unroll2>(space, rot[i]); })});
-  rows.push_back({"vec16 unroll8", time_ms(sets, [&](int i) { launch<Unroll8>(space, rot[i]); })});
-  rows.push_back({"vec16 waves1", time_ms(sets, [&](int i) { launch<OneWave>(space, rot[i]); })});
-  rows.push_back(
-      {"vec16 spread(1 head/thr)", time_ms(sets, [&](int i) { launch<Spread>(space, rot[i]); })});
   rows.push_back(
       {"generic kokkos", time_ms(
                              sets, [&](int i) { Impl::apply_generic(space, rot[i]); }, 50, 5)});
@@ -253,6 +293,25 @@ void run_shape(const Shape& s, const Tokens& tokens, const Table<M, float>& tabl
     rows.push_back({"krope::apply table-free", time_ms(sets, [&](int i) {
                       krope::apply(space, frequencies, q[i], k[i], krope::contiguous{0});
                     })});
+  }
+  {
+    auto apply_public = [&](int i) {
+      if (s.offsets)
+        krope::apply(space, table, q[i], k[i], krope::sequence_offsets{offsets, false});
+      else
+        krope::apply(space, table, q[i], k[i], krope::contiguous{0});
+    };
+    auto copy_call = [&](int i) {
+      CHECK(
+          cudaMemcpyAsync(raw[i + 1], raw[i], std::size_t(bytes / 2), cudaMemcpyDeviceToDevice, 0));
+    };
+    std::printf(
+        "\n  single calls behind a hold kernel: apply %.2f us, copy %.2f us, raw launch %.2f us;"
+        " host time inside krope::apply %.2f us, inside the raw launch %.2f us\n",
+        single_call_us(sets, apply_public), single_call_us(sets, copy_call),
+        single_call_us(sets, [&](int i) { launch<Streaming>(space, rot[i]); }),
+        host_enqueue_us(sets, apply_public),
+        host_enqueue_us(sets, [&](int i) { launch<Streaming>(space, rot[i]); }));
   }
   // Latency of one call from the host: launch + run + synchronize.
   double latency_us = 0;

@@ -1,0 +1,270 @@
+/// \file probe_rotary_shapes.cu
+/// Minimal bf16 in-place rotary kernels on the Llama-3-8B prefill shape (plain CUDA, no Kokkos;
+/// not part of the suite) to attribute the gap between the library kernel and a bare in-place
+/// touch: thread mapping, cos/sin source (L1 vs shared memory vs none), heads per thread.
+/// Build: nvcc -O3 -std=c++17 -arch=sm_90 -Xptxas=-v perf/probe_rotary_shapes.cu -o
+/// probe_rotary_shapes
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include <cuda_runtime.h>
+
+#define CHECK(x)                                                                              \
+  do {                                                                                        \
+    cudaError_t e_ = (x);                                                                     \
+    if (e_ != cudaSuccess) {                                                                  \
+      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
+      std::exit(1);                                                                           \
+    }                                                                                         \
+  } while (0)
+
+constexpr int D = 128, HALF = 64, ITEMS = 8;  // bf16: 8 lanes per 16 bytes, 8 vector pairs
+
+__device__ __forceinline__ float lo16(std::uint32_t w) { return __uint_as_float(w << 16); }
+__device__ __forceinline__ float hi16(std::uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
+__device__ __forceinline__ std::uint32_t round_bf16(float f) {  // RNE, NaN ignored here
+  const std::uint32_t u = __float_as_uint(f);
+  return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+__device__ __forceinline__ void rot(float& x, float& y, float c, float s) {
+  const float xn = __fsub_rn(__fmul_rn(x, c), __fmul_rn(y, s));
+  y = __fadd_rn(__fmul_rn(x, s), __fmul_rn(y, c));
+  x = xn;
+}
+/// Rotates lo/hi (8 bf16 lanes each, lane i of lo with lane i of hi) by c[i], s[i].
+template <class CS>
+__device__ __forceinline__ void rotate(uint4& lo, uint4& hi, CS&& cs) {
+  std::uint32_t* l = reinterpret_cast<std::uint32_t*>(&lo);
+  std::uint32_t* h = reinterpret_cast<std::uint32_t*>(&hi);
+#pragma unroll
+  for (int w = 0; w < 4; ++w) {
+    float a0 = lo16(l[w]), a1 = hi16(l[w]), b0 = lo16(h[w]), b1 = hi16(h[w]);
+    float c0, s0, c1, s1;
+    cs(2 * w, c0, s0);
+    cs(2 * w + 1, c1, s1);
+    rot(a0, b0, c0, s0);
+    rot(a1, b1, c1, s1);
+    l[w] = round_bf16(a0) | (round_bf16(a1) << 16);
+    h[w] = round_bf16(b0) | (round_bf16(b1) << 16);
+  }
+}
+
+struct Problem {
+  std::uint16_t *q, *k;
+  const float *cos, *sin;
+  int tokens, seq, hq, hk;
+};
+
+enum Mode { touch = 0, l1_table = 1, no_table = 2 };
+
+/// Flat: thread = (token, head, item), item fastest; HPT heads per thread strided by G.
+template <int MODE, int HPT>
+__global__ void flat_kernel(Problem p) {
+  const int heads = p.hq + p.hk, groups = (heads + HPT - 1) / HPT;
+  const std::int64_t t = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int item = int(t % ITEMS);
+  const std::int64_t rest = t / ITEMS;
+  const int g = int(rest % groups);
+  const std::int64_t token = rest / groups;
+  if (token >= p.tokens) return;
+  uint4 lo[HPT], hi[HPT];
+  std::uint16_t* row[HPT];
+#pragma unroll
+  for (int u = 0; u < HPT; ++u) {
+    const int h = g + u * groups;
+    row[u] = h < heads
+                 ? (h < p.hq ? p.q + (token * p.hq + h) * D : p.k + (token * p.hk + (h - p.hq)) * D)
+                 : nullptr;
+    if (row[u]) {
+      lo[u] = __ldcs(reinterpret_cast<const uint4*>(row[u] + item * 8));
+      hi[u] = __ldcs(reinterpret_cast<const uint4*>(row[u] + HALF + item * 8));
+    }
+  }
+  const int pos = int(token % p.seq);
+  float c[8], s[8];
+  if (MODE == l1_table) {
+    const float4* cr = reinterpret_cast<const float4*>(p.cos + std::int64_t(pos) * HALF + item * 8);
+    const float4* sr = reinterpret_cast<const float4*>(p.sin + std::int64_t(pos) * HALF + item * 8);
+    const float4 c0 = __ldg(cr), c1 = __ldg(cr + 1), s0 = __ldg(sr), s1 = __ldg(sr + 1);
+    c[0] = c0.x;
+    c[1] = c0.y;
+    c[2] = c0.z;
+    c[3] = c0.w;
+    c[4] = c1.x;
+    c[5] = c1.y;
+    c[6] = c1.z;
+    c[7] = c1.w;
+    s[0] = s0.x;
+    s[1] = s0.y;
+    s[2] = s0.z;
+    s[3] = s0.w;
+    s[4] = s1.x;
+    s[5] = s1.y;
+    s[6] = s1.z;
+    s[7] = s1.w;
+  } else {
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      c[i] = 0.6f + 0.01f * i;
+      s[i] = 0.8f - 0.01f * i;
+    }
+  }
+#pragma unroll
+  for (int u = 0; u < HPT; ++u) {
+    if (!row[u]) continue;
+    if (MODE == touch) {
+      lo[u].x ^= 0x80008000u;
+      hi[u].x ^= 0x80008000u;
+    } else {
+      rotate(lo[u], hi[u], [&](int i, float& cc, float& ss) {
+        cc = c[i];
+        ss = s[i];
+      });
+    }
+    __stcs(reinterpret_cast<uint4*>(row[u] + item * 8), lo[u]);
+    __stcs(reinterpret_cast<uint4*>(row[u] + HALF + item * 8), hi[u]);
+  }
+}
+
+/// Block per TPB tokens: stage cos/sin rows in shared memory, then flat threads as above.
+template <int HPT, int TPB>
+__global__ void staged_kernel(Problem p) {
+  __shared__ float rows[TPB][2 * HALF];
+  const int heads = p.hq + p.hk, groups = (heads + HPT - 1) / HPT;
+  const int per_token = groups * ITEMS;
+  const int local = threadIdx.x % per_token, z = threadIdx.x / per_token;
+  const std::int64_t token = std::int64_t(blockIdx.x) * TPB + z;
+  const int item = local % ITEMS, g = local / ITEMS;
+  const bool live = z < TPB && token < p.tokens;
+  uint4 lo[HPT], hi[HPT];
+  std::uint16_t* row[HPT];
+#pragma unroll
+  for (int u = 0; u < HPT; ++u) {
+    const int h = g + u * groups;
+    row[u] = live && h < heads
+                 ? (h < p.hq ? p.q + (token * p.hq + h) * D : p.k + (token * p.hk + (h - p.hq)) * D)
+                 : nullptr;
+    if (row[u]) {
+      lo[u] = __ldcs(reinterpret_cast<const uint4*>(row[u] + item * 8));
+      hi[u] = __ldcs(reinterpret_cast<const uint4*>(row[u] + HALF + item * 8));
+    }
+  }
+  for (int i = threadIdx.x; i < TPB * 2 * HALF / 4; i += blockDim.x) {
+    const int zz = i / (2 * HALF / 4), c = i % (2 * HALF / 4);
+    const std::int64_t tok = std::int64_t(blockIdx.x) * TPB + zz;
+    if (tok < p.tokens) {
+      const int pos = int(tok % p.seq);
+      const float* src =
+          c < HALF / 4 ? p.cos + pos * HALF + c * 4 : p.sin + pos * HALF + (c - HALF / 4) * 4;
+      *reinterpret_cast<float4*>(&rows[zz][c * 4]) = __ldg(reinterpret_cast<const float4*>(src));
+    }
+  }
+  __syncthreads();
+  if (!live) return;
+  const float* rc = &rows[z][item * 8];
+  const float* rs = &rows[z][HALF + item * 8];
+#pragma unroll
+  for (int u = 0; u < HPT; ++u) {
+    if (!row[u]) continue;
+    rotate(lo[u], hi[u], [&](int i, float& cc, float& ss) {
+      cc = rc[i];
+      ss = rs[i];
+    });
+    __stcs(reinterpret_cast<uint4*>(row[u] + item * 8), lo[u]);
+    __stcs(reinterpret_cast<uint4*>(row[u] + HALF + item * 8), hi[u]);
+  }
+}
+
+template <class F>
+double time_ms(F&& f, int calls = 50, int reps = 7) {
+  cudaEvent_t e0, e1;
+  CHECK(cudaEventCreate(&e0));
+  CHECK(cudaEventCreate(&e1));
+  for (int i = 0; i < 6; ++i) f(i % 2);
+  CHECK(cudaDeviceSynchronize());
+  CHECK(cudaGetLastError());
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    CHECK(cudaEventRecord(e0));
+    for (int i = 0; i < calls; ++i) f(i % 2);
+    CHECK(cudaEventRecord(e1));
+    CHECK(cudaEventSynchronize(e1));
+    CHECK(cudaGetLastError());
+    float ms;
+    CHECK(cudaEventElapsedTime(&ms, e0, e1));
+    t.push_back(ms / calls);
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+int main() {
+  const int B = 8, T = 4096, HQ = 32, HK = 8;
+  const std::int64_t tokens = std::int64_t(B) * T;
+  const std::size_t qb = tokens * HQ * D * 2, kb = tokens * HK * D * 2;
+  Problem p[2];
+  void* copy_dst;
+  CHECK(cudaMalloc(&copy_dst, qb + kb));
+  float *cos, *sin;
+  CHECK(cudaMalloc(&cos, T * HALF * 4));
+  CHECK(cudaMalloc(&sin, T * HALF * 4));
+  CHECK(cudaMemset(cos, 0x3f, T * HALF * 4));
+  CHECK(cudaMemset(sin, 0x3e, T * HALF * 4));
+  for (auto& pp : p) {
+    CHECK(cudaMalloc(&pp.q, qb + kb));
+    pp.k = pp.q + qb / 2;
+    CHECK(cudaMemset(pp.q, 0x3c, qb + kb));
+    pp.cos = cos;
+    pp.sin = sin;
+    pp.tokens = int(tokens);
+    pp.seq = T;
+    pp.hq = HQ;
+    pp.hk = HK;
+  }
+  const double bytes = 2.0 * (qb + kb);
+  const double copy = time_ms(
+      [&](int i) { CHECK(cudaMemcpyAsync(copy_dst, p[i].q, qb + kb, cudaMemcpyDeviceToDevice)); });
+  auto report = [&](const char* name, double ms) {
+    std::printf("  %-44s %8.2f us %8.1f GB/s %6.1f %% of copy\n", name, ms * 1e3,
+                bytes / (ms * 1e-3) / 1e9, 100.0 * copy / ms);
+    std::fflush(stdout);
+  };
+  report("cudaMemcpyAsync D2D", copy);
+  const int heads = HQ + HK;
+#define FLAT(M, H, BLK)                                                             \
+  {                                                                                 \
+    const std::int64_t threads = tokens * ((heads + H - 1) / H) * ITEMS;            \
+    report("flat " #M " hpt" #H " b" #BLK, time_ms([&](int i) {                     \
+             flat_kernel<M, H><<<unsigned((threads + BLK - 1) / BLK), BLK>>>(p[i]); \
+           }));                                                                     \
+  }
+  FLAT(touch, 1, 256)
+  FLAT(touch, 2, 256)
+  FLAT(no_table, 1, 256)
+  FLAT(no_table, 2, 256)
+  FLAT(l1_table, 1, 256)
+  FLAT(l1_table, 2, 256)
+  FLAT(l1_table, 4, 256)
+  FLAT(l1_table, 1, 512)
+  FLAT(l1_table, 2, 128)
+#define STAGED(H, TPB)                                                                             \
+  {                                                                                                \
+    const int per_token = ((heads + H - 1) / H) * ITEMS;                                           \
+    report("staged hpt" #H " tokens/block " #TPB, time_ms([&](int i) {                             \
+             staged_kernel<H, TPB><<<unsigned((tokens + TPB - 1) / TPB), per_token * TPB>>>(p[i]); \
+           }));                                                                                    \
+  }
+  STAGED(1, 1)
+  STAGED(2, 1)
+  STAGED(2, 2)
+  STAGED(2, 4)
+  STAGED(4, 4)
+  report("cudaMemcpyAsync D2D (again)", time_ms([&](int i) {
+           CHECK(cudaMemcpyAsync(copy_dst, p[i].q, qb + kb, cudaMemcpyDeviceToDevice));
+         }));
+  return 0;
+}
