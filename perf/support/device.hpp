@@ -95,8 +95,8 @@ class CallTimer<Kokkos::Cuda> {
   double stop() {
     host_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start_).count();
     // The next hold outlasts twice this call's host time, so the call never waits for the host.
-    hold_ns_ = static_cast<unsigned long long>(
-        std::min(2e-3, std::max(20e-6, 2 * host_ + 10e-6)) * 1e9);
+    hold_ns_ =
+        static_cast<unsigned long long>(std::min(2e-3, std::max(20e-6, 2 * host_ + 10e-6)) * 1e9);
     cuda_check(cudaEventRecord(stop_, stream_), "cudaEventRecord(stop)");
     cuda_check(cudaEventSynchronize(stop_), "cudaEventSynchronize");
     cuda_check(cudaGetLastError(), "kernel launch");
