@@ -3,8 +3,8 @@
 // nothing and exits with 77, which CTest reports as skipped (SKIP_RETURN_CODE): CI compiles the
 // CUDA build but has no GPU, and a skipped test must not read as a passed one.
 
-#include <Kokkos_Core.hpp>
 #include <gtest/gtest.h>
+#include <Kokkos_Core.hpp>
 
 #include <cstdio>
 
