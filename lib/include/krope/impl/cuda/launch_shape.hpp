@@ -4,11 +4,11 @@
 /// device query beyond the cached device properties, no allocation).
 ///
 /// Threads per head row: items = R/2 / V (blockDim.x). Heads per thread start at 1 and double
-/// (up to max_heads_per_thread) while the grid still covers `waves` waves of resident threads:
-/// large B*T problems become token-parallel with each thread rotating several heads with the same
-/// cos/sin registers; small ones (decode, B=64, T=1) keep one head per thread and spread the
-/// heads of a token over blockIdx.y. The block is then filled with tokens (blockDim.z) and shrunk
-/// while the grid has fewer than min_blocks_per_sm blocks per SM.
+/// (up to the tuning's limit: 1 for table angles, 2 for staged ones) while the grid still covers
+/// `waves` waves of resident threads. The heads of a token are split over head groups
+/// (blockDim.y, and blockIdx.y when they do not fit one block), the block is filled with tokens
+/// (blockDim.z) and shrunk while the grid has fewer than min_blocks_per_sm blocks per SM, so
+/// decode (B = 64, T = 1) still spreads over the SMs.
 
 #include <algorithm>
 #include <cstddef>

@@ -4,7 +4,7 @@
 /// at lanes [xV, xV+V) of the first rotary half and the 16 bytes at [R/2 + xV, R/2 + xV + V) of
 /// the second (V = 16 / sizeof(T)). It reads the V cos and V sin values those lanes need once,
 /// keeps them in registers, and rotates the same lanes of every head it owns (q heads then k
-/// heads), issuing the loads of `heads_unroll` heads before the first store.
+/// heads; one head for table angles, up to two for staged ones).
 ///
 ///   half_split:  lane i of the first vector pairs with lane i of the second, pair xV + i.
 ///   interleaved: lanes (2m, 2m+1) of each vector form a pair: pairs xV/2 + m (first vector)

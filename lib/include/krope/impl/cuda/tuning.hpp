@@ -18,14 +18,13 @@ struct RotaryTuning {
   /// on H100 (perf/NOTES.md): every extra head costs registers and with them occupancy, while the
   /// cos/sin row a token's threads share is read from L1.
   static constexpr int max_heads_per_thread = 1;
-  /// Heads are batched per thread only while the grid still covers this many waves of
-  /// resident threads; otherwise the heads are spread over more threads (decode, small batches).
-  /// 1 measured best: at 63488 x 128 with one q and one k head it puts both heads of a token on
-  /// one thread (cos/sin loaded once per token), 42-53 us -> 39 us.
+  /// Heads are batched per thread (up to the limit above) only while the grid still covers this
+  /// many waves of resident threads; otherwise they are spread over more threads (decode).
   static constexpr int waves = 1;
   /// A small grid is shrunk to smaller blocks until it has this many blocks per SM.
   static constexpr int min_blocks_per_sm = 2;
-  /// q/k are touched once: evict-first loads/stores (ld/st.global.cs) leave L2 to the table.
+  /// q/k are touched once: evict-first loads/stores (ld/st.global.cs) leave L2 to the table
+  /// (plain accesses measured 1-5% slower, perf/NOTES.md).
   static constexpr bool streaming = true;
   static constexpr bool streaming_stores = true;
   /// Second __launch_bounds__ argument (resident blocks per SM the register budget must allow):
