@@ -23,14 +23,9 @@
 
 #include <cuda_runtime.h>
 
-#define CHECK(x)                                                                              \
-  do {                                                                                        \
-    cudaError_t e_ = (x);                                                                     \
-    if (e_ != cudaSuccess) {                                                                  \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                           \
-    }                                                                                         \
-  } while (0)
+#include "probe_timing.hpp"
+
+#define CHECK PROBE_CHECK
 
 enum Hint { plain = 0, streaming = 1, prefetch256 = 2, streaming_prefetch = 3 };
 
@@ -187,29 +182,10 @@ struct Buffers {
   std::size_t bytes;
 };
 
+/// Median ms per call of 50 back-to-back calls alternating between the two buffer sets.
 template <class F>
-double time_ms(F&& f, int calls = 50, int reps = 7) {
-  cudaEvent_t e0, e1;
-  CHECK(cudaEventCreate(&e0));
-  CHECK(cudaEventCreate(&e1));
-  for (int i = 0; i < 6; ++i) f(i % 2);
-  CHECK(cudaDeviceSynchronize());
-  CHECK(cudaGetLastError());
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    CHECK(cudaEventRecord(e0));
-    for (int i = 0; i < calls; ++i) f(i % 2);
-    CHECK(cudaEventRecord(e1));
-    CHECK(cudaEventSynchronize(e1));
-    CHECK(cudaGetLastError());
-    float ms;
-    CHECK(cudaEventElapsedTime(&ms, e0, e1));
-    t.push_back(ms / calls);
-  }
-  std::sort(t.begin(), t.end());
-  CHECK(cudaEventDestroy(e0));
-  CHECK(cudaEventDestroy(e1));
-  return t[t.size() / 2];
+double time_ms(F&& f) {
+  return probe_timing::median_ms_per_call(2, f, 50);
 }
 
 int sm_count() {

@@ -25,6 +25,8 @@
 
 #include <cuda_runtime.h>
 
+#include "probe_timing.hpp"
+
 using namespace krope;
 
 namespace probe {
@@ -32,14 +34,7 @@ using M = Kokkos::CudaSpace;
 using T = bfloat16;
 using View4 = Kokkos::View<T****, Kokkos::LayoutRight, M>;
 
-#define CHECK(x)                                                                              \
-  do {                                                                                        \
-    cudaError_t e_ = (x);                                                                     \
-    if (e_ != cudaSuccess) {                                                                  \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                           \
-    }                                                                                         \
-  } while (0)
+#define CHECK PROBE_CHECK
 
 struct Streaming : Impl::cuda::RotaryTuning {};
 struct Plain : Impl::cuda::RotaryTuning {
@@ -151,26 +146,7 @@ __global__ void touch_in_place(uint4* p, std::int64_t n) {
 /// Median of `reps` timings (ms per call) of `calls` back-to-back launches of f(set).
 template <class F>
 double time_ms(int sets, F&& f, int calls = 200, int reps = 7) {
-  cudaEvent_t a, b;
-  CHECK(cudaEventCreate(&a));
-  CHECK(cudaEventCreate(&b));
-  for (int i = 0; i < std::min(calls, 20); ++i) f(i % sets);  // warm-up
-  CHECK(cudaDeviceSynchronize());
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    CHECK(cudaEventRecord(a, 0));
-    for (int i = 0; i < calls; ++i) f(i % sets);
-    CHECK(cudaEventRecord(b, 0));
-    CHECK(cudaEventSynchronize(b));
-    CHECK(cudaGetLastError());
-    float ms;
-    CHECK(cudaEventElapsedTime(&ms, a, b));
-    t.push_back(ms / calls);
-  }
-  std::sort(t.begin(), t.end());
-  CHECK(cudaEventDestroy(a));
-  CHECK(cudaEventDestroy(b));
-  return t[t.size() / 2];
+  return probe_timing::median_ms_per_call(sets, f, calls, reps);
 }
 
 template <class Tuning, class R>
