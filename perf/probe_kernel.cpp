@@ -11,7 +11,7 @@
 ///   $K/bin/nvcc_wrapper -O3 -DNDEBUG -std=c++17 -arch=sm_90 -expt-extended-lambda \
 ///     -expt-relaxed-constexpr -Ilib/include -isystem $K/include perf/probe_kernel.cpp \
 ///     build/cuda/lib/libkrope.a -L$K/lib -lkokkoscontainers -lkokkoscore -ldl -o probe_kernel
-/// Run: ./probe_kernel   (prints one table; every shape rotates buffers >= 3x L2)
+/// Run: ./probe_kernel [shape name part, e.g. long]   (one table per shape; buffers >= 3x L2)
 
 #include <krope/krope.hpp>
 
@@ -332,7 +332,9 @@ int main(int argc, char* argv[]) {
                             {"hd256", 4, 4096, 16, 16, 256, false},
                             {"long 63488x128", 1, 63488, 1, 1, 128, false},
                             {"decode", 64, 1, 32, 8, 128, true}};
+    const std::string only = argc > 1 ? argv[1] : "";  // run only shapes whose name has this
     for (const Shape& s : shapes) {
+      if (std::string(s.name).find(only) == std::string::npos) continue;
       Config config;
       config.head_dim = s.head_dim;
       config.pairing = Pairing::half_split;
