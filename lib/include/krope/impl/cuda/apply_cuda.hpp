@@ -43,7 +43,7 @@ template <class Source>
 struct AngleAccess {
   using type = ComputedRows<Source>;
   static type make(const Source& s) { return {s}; }
-  static bool ready(const Source&, int) { return true; }
+  static bool ready(const Source&) { return true; }
 };
 
 template <class Real, class M>
@@ -53,7 +53,7 @@ struct AngleAccess<TableAngles<Real, M>> {
     return {t.cos.data(), t.sin.data(), static_cast<std::int64_t>(t.cos.stride(0))};
   }
   /// Rows read in chunks of V/2 values: 16-byte aligned rows.
-  static bool ready(const TableAngles<Real, M>& t, int) {
+  static bool ready(const TableAngles<Real, M>& t) {
     return reinterpret_cast<std::uintptr_t>(t.cos.data()) % 16 == 0 &&
            reinterpret_cast<std::uintptr_t>(t.sin.data()) % 16 == 0 &&
            t.cos.stride(0) == t.sin.stride(0) && (t.cos.stride(0) * sizeof(Real)) % 16 == 0;
@@ -116,7 +116,7 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
         r.rotary_dim > r.head_dim)
       return false;
     if (!vector_ready(r.q_in) || !vector_ready(r.q_out) || !vector_ready(r.k_in) ||
-        !vector_ready(r.k_out) || !Access::ready(r.angles, half))
+        !vector_ready(r.k_out) || !Access::ready(r.angles))
       return false;
 
     const cudaDeviceProp& prop = space.cuda_device_prop();

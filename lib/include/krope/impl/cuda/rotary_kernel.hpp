@@ -50,10 +50,10 @@ struct TableRows {
   __device__ __forceinline__ void load(std::int64_t position, int chunk_a, int chunk_b, Real* c,
                                        Real* s) const {
     const std::int64_t row = position * row_stride;
-    load_reals_ro<H>(cos + row + chunk_a, c);
-    load_reals_ro<H>(cos + row + chunk_b, c + H);
-    load_reals_ro<H>(sin + row + chunk_a, s);
-    load_reals_ro<H>(sin + row + chunk_b, s + H);
+    load_reals<H, true>(cos + row + chunk_a, c);
+    load_reals<H, true>(cos + row + chunk_b, c + H);
+    load_reals<H, true>(sin + row + chunk_a, s);
+    load_reals<H, true>(sin + row + chunk_b, s + H);
   }
 };
 

@@ -87,98 +87,70 @@ __device__ __forceinline__ std::uint32_t narrow(float first, float second) {
   return w;
 }
 
-/// The lanes of `v` as arithmetic values (called with compile-time lane loops only).
+/// The lanes of a vector of float or double (16-bit lanes go through widen/narrow instead, one
+/// word at a time).
 template <class T>
-__device__ __forceinline__ void unpack(const uint4& v, arithmetic_t<T> (&out)[Vector<T>::width]) {
+__device__ __forceinline__ void unpack(const uint4& v, T (&out)[Vector<T>::width]) {
+  static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
+                "16-bit lanes: widen()");
   if constexpr (std::is_same<T, float>::value) {
 #pragma unroll
     for (int i = 0; i < 4; ++i) out[i] = __uint_as_float(word(v, i));
-  } else if constexpr (std::is_same<T, double>::value) {
+  } else {
     out[0] = __hiloint2double(static_cast<int>(v.y), static_cast<int>(v.x));
     out[1] = __hiloint2double(static_cast<int>(v.w), static_cast<int>(v.z));
-  } else if constexpr (std::is_same<T, bfloat16>::value) {
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {  // bf16 -> fp32 is a shift: exactly bfloat16::to_float
-      out[2 * i] = __uint_as_float(word(v, i) << 16);
-      out[2 * i + 1] = __uint_as_float(word(v, i) & 0xffff0000u);
-    }
-  } else {
-    static_assert(std::is_same<T, float16>::value, "float, double, bfloat16 or float16");
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      out[2 * i] = float16::to_float(static_cast<std::uint16_t>(word(v, i) & 0xffffu));
-      out[2 * i + 1] = float16::to_float(static_cast<std::uint16_t>(word(v, i) >> 16));
-    }
   }
 }
 
-/// Rounds the arithmetic values back into a vector of T (RNE, the storage types' own routines).
+/// The values back into a vector of float or double (exact: no rounding).
 template <class T>
-__device__ __forceinline__ uint4 pack(const arithmetic_t<T> (&in)[Vector<T>::width]) {
+__device__ __forceinline__ uint4 pack(const T (&in)[Vector<T>::width]) {
+  static_assert(std::is_same<T, float>::value || std::is_same<T, double>::value,
+                "16-bit lanes: narrow()");
   uint4 v;
   if constexpr (std::is_same<T, float>::value) {
 #pragma unroll
     for (int i = 0; i < 4; ++i) set_word(v, i, __float_as_uint(in[i]));
-  } else if constexpr (std::is_same<T, double>::value) {
+  } else {
     v.x = static_cast<std::uint32_t>(__double2loint(in[0]));
     v.y = static_cast<std::uint32_t>(__double2hiint(in[0]));
     v.z = static_cast<std::uint32_t>(__double2loint(in[1]));
     v.w = static_cast<std::uint32_t>(__double2hiint(in[1]));
-  } else {
-#pragma unroll
-    for (int i = 0; i < 4; ++i)
-      set_word(v, i,
-               static_cast<std::uint32_t>(T::round_from_float(in[2 * i])) |
-                   (static_cast<std::uint32_t>(T::round_from_float(in[2 * i + 1])) << 16));
   }
   return v;
 }
 
-/// N consecutive reals (8 or 16 bytes, aligned to their size) from shared memory.
-template <int N, class Real>
+/// One aligned value of type V: through the read-only data path (global memory the kernel never
+/// writes: the table) or a plain load (shared memory).
+template <bool ReadOnly, class V>
+__device__ __forceinline__ V fetch(const V* p) {
+  if constexpr (ReadOnly)
+    return __ldg(p);
+  else
+    return *p;
+}
+
+/// N consecutive reals (8 or 16 bytes, aligned to their size) in one access.
+template <int N, bool ReadOnly = false, class Real>
 __device__ __forceinline__ void load_reals(const Real* p, Real* out) {
   constexpr int bytes = N * static_cast<int>(sizeof(Real));
   static_assert(bytes == 8 || bytes == 16, "cos/sin chunks are 8 or 16 bytes");
   if constexpr (std::is_same<Real, float>::value && N == 4) {
-    const float4 v = *reinterpret_cast<const float4*>(p);
+    const float4 v = fetch<ReadOnly>(reinterpret_cast<const float4*>(p));
     out[0] = v.x;
     out[1] = v.y;
     out[2] = v.z;
     out[3] = v.w;
   } else if constexpr (std::is_same<Real, float>::value && N == 2) {
-    const float2 v = *reinterpret_cast<const float2*>(p);
+    const float2 v = fetch<ReadOnly>(reinterpret_cast<const float2*>(p));
     out[0] = v.x;
     out[1] = v.y;
   } else if constexpr (std::is_same<Real, double>::value && N == 2) {
-    const double2 v = *reinterpret_cast<const double2*>(p);
+    const double2 v = fetch<ReadOnly>(reinterpret_cast<const double2*>(p));
     out[0] = v.x;
     out[1] = v.y;
   } else {
-    out[0] = *p;
-  }
-}
-
-/// The same from global memory through the read-only path (the table is never written).
-template <int N, class Real>
-__device__ __forceinline__ void load_reals_ro(const Real* p, Real* out) {
-  constexpr int bytes = N * static_cast<int>(sizeof(Real));
-  static_assert(bytes == 8 || bytes == 16, "cos/sin chunks are 8 or 16 bytes");
-  if constexpr (std::is_same<Real, float>::value && N == 4) {
-    const float4 v = __ldg(reinterpret_cast<const float4*>(p));
-    out[0] = v.x;
-    out[1] = v.y;
-    out[2] = v.z;
-    out[3] = v.w;
-  } else if constexpr (std::is_same<Real, float>::value && N == 2) {
-    const float2 v = __ldg(reinterpret_cast<const float2*>(p));
-    out[0] = v.x;
-    out[1] = v.y;
-  } else if constexpr (std::is_same<Real, double>::value && N == 2) {
-    const double2 v = __ldg(reinterpret_cast<const double2*>(p));
-    out[0] = v.x;
-    out[1] = v.y;
-  } else {
-    out[0] = __ldg(p);
+    out[0] = fetch<ReadOnly>(p);
   }
 }
 
