@@ -120,12 +120,8 @@ class CallTimer<Kokkos::Cuda> {
 template <class ExecSpace>
 std::size_t last_level_cache_bytes() {
 #ifdef KOKKOS_ENABLE_CUDA
-  if constexpr (is_cuda<ExecSpace>()) {
-    cudaDeviceProp prop;
-    cuda_check(cudaGetDeviceProperties(&prop, ExecSpace().cuda_device()),
-               "cudaGetDeviceProperties");
-    return static_cast<std::size_t>(prop.l2CacheSize);
-  }
+  if constexpr (is_cuda<ExecSpace>())  // Kokkos' cached properties of the instance's device
+    return static_cast<std::size_t>(ExecSpace().cuda_device_prop().l2CacheSize);
 #endif
   // VMs may report the whole socket's L3 (hundreds of MB): take it, the ring must exceed it.
   const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
@@ -136,12 +132,7 @@ std::size_t last_level_cache_bytes() {
 template <class ExecSpace>
 std::string device_name() {
 #ifdef KOKKOS_ENABLE_CUDA
-  if constexpr (is_cuda<ExecSpace>()) {
-    cudaDeviceProp prop;
-    cuda_check(cudaGetDeviceProperties(&prop, ExecSpace().cuda_device()),
-               "cudaGetDeviceProperties");
-    return prop.name;
-  }
+  if constexpr (is_cuda<ExecSpace>()) return ExecSpace().cuda_device_prop().name;
 #endif
   return std::string("host (") + ExecSpace::name() + ", " +
          std::to_string(ExecSpace::concurrency()) + " threads)";
