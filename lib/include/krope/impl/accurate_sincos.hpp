@@ -106,24 +106,13 @@ KOKKOS_INLINE_FUNCTION void accurate_sincos(double pos, double inv_freq, Real& c
     sincos_reduced_for_float(r, s, c);
   else
     sincos_reduced(r, s, c);
-  switch (static_cast<std::int64_t>(n) & 3) {
-    case 0:
-      cos_out = static_cast<Real>(c);
-      sin_out = static_cast<Real>(s);
-      break;
-    case 1:
-      cos_out = static_cast<Real>(-s);
-      sin_out = static_cast<Real>(c);
-      break;
-    case 2:
-      cos_out = static_cast<Real>(-c);
-      sin_out = static_cast<Real>(-s);
-      break;
-    default:
-      cos_out = static_cast<Real>(s);
-      sin_out = static_cast<Real>(-c);
-      break;
-  }
+  // Quadrant q = n mod 4: (cos, sin) = (c, s), (-s, c), (-c, -s), (s, -c). Selects, not a
+  // switch: neighbouring lanes of a warp fall in different quadrants.
+  const int q = static_cast<int>(static_cast<std::int64_t>(n) & 3);
+  const Real cr = static_cast<Real>((q & 1) ? s : c);
+  const Real sr = static_cast<Real>((q & 1) ? c : s);
+  cos_out = ((q + 1) & 2) ? -cr : cr;
+  sin_out = (q & 2) ? -sr : sr;
 }
 
 }  // namespace krope::Impl
