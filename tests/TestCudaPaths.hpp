@@ -194,7 +194,8 @@ TEST(TEST_CATEGORY, cuda_paths_grid_double) {
   on_cuda<TEST_EXECSPACE>([](auto) { paths_grid<double>(); });
 }
 
-/// Decode-like and many-heads shapes through the public entry (default launch shapes).
+/// Decode-like, many-heads and many-tokens-per-block shapes through the public entry (default
+/// launch shapes), table and computed angles.
 TEST(TEST_CATEGORY, cuda_paths_shapes) {
   on_cuda<TEST_EXECSPACE>([](auto) {
     Worst worst;
@@ -202,21 +203,24 @@ TEST(TEST_CATEGORY, cuda_paths_shapes) {
       int batch, seq, q_heads, k_heads, head_dim;
     };
     for (Shape s : {Shape{64, 1, 32, 8, 128}, Shape{1, 40, 1, 1, 128}, Shape{2, 33, 13, 1, 256},
-                    Shape{5, 3, 3, 3, 16}})
-      for (Pairing pairing : {Pairing::half_split, Pairing::interleaved}) {
-        CaseSpec spec;
-        spec.config.head_dim = s.head_dim;
-        spec.config.pairing = pairing;
-        spec.batch = s.batch;
-        spec.seq = s.seq;
-        spec.q_heads = s.q_heads;
-        spec.k_heads = s.k_heads;
-        spec.positioning = Positioning::sequence_offsets;
-        spec.offset = 4000;
-        SCOPED_TRACE(testing::Message() << "shape " << s.batch << "x" << s.seq << "x" << s.q_heads
-                                        << "/" << s.k_heads << "x" << s.head_dim);
-        check_three_ways<bfloat16>(spec, true, worst);
-      }
+                    Shape{5, 3, 3, 3, 16}, Shape{2, 100, 1, 1, 16}})
+      for (Pairing pairing : {Pairing::half_split, Pairing::interleaved})
+        for (AngleSource angles : {AngleSource::table, AngleSource::computed}) {
+          CaseSpec spec;
+          spec.config.head_dim = s.head_dim;
+          spec.config.pairing = pairing;
+          spec.angles = angles;  // computed with one q and one k head: the register-angle kernel
+          spec.batch = s.batch;
+          spec.seq = s.seq;
+          spec.q_heads = s.q_heads;
+          spec.k_heads = s.k_heads;
+          spec.positioning = Positioning::sequence_offsets;
+          spec.offset = 4000;
+          SCOPED_TRACE(testing::Message()
+                       << "shape " << s.batch << "x" << s.seq << "x" << s.q_heads << "/"
+                       << s.k_heads << "x" << s.head_dim << " angles " << int(angles));
+          check_three_ways<bfloat16>(spec, true, worst);
+        }
   });
 }
 
@@ -486,6 +490,16 @@ TEST(TEST_CATEGORY, cuda_paths_batched_heads) {
     // Two heads with staged angles: one head per thread, so a token's angles are split in two.
     ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 63488, 8, 2, row_bytes, shape));
     EXPECT_EQ(shape.head_groups, 2);
+    EXPECT_FALSE(shape.tokens_inner);
+    // Heads outermost ([b][h][t][d]): a few head groups per block, consecutive tokens in y.
+    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 32768, 8, 40, 0, shape, true));
+    EXPECT_TRUE(shape.tokens_inner);
+    EXPECT_EQ(shape.block.z, unsigned(Tuning::heads_outer_block_groups));
+    EXPECT_EQ(shape.block.y, unsigned(Tuning::block_threads / (8 * shape.block.z)));
+    EXPECT_EQ(shape.grid.y, 40u / shape.block.z);
+    // One vector pair per head row (R/2 = V): blockDim.z stays within its limit of 64 tokens.
+    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 1 << 20, 1, 2, 0, shape));
+    EXPECT_LE(shape.block.z, 64u);
   });
 }
 

@@ -122,17 +122,22 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
     const cudaDeviceProp& prop = space.cuda_device_prop();
     const std::size_t staged_bytes =
         Access::type::staged ? 2 * std::size_t(half) * sizeof(Real) : 0;
+    Operand<T> q = operand_of<T>(r.q_in, r.q_out), k = operand_of<T>(r.k_in, r.k_out);
+    // Only a strided rank-4 q can have its heads outermost ([b][h][t][d] memory).
+    constexpr bool strided =
+        rank == 4 && !std::is_same<typename QIn::array_layout, Kokkos::LayoutRight>::value;
+    const bool heads_outer = strided && q.in_stride[2] > q.in_stride[1];
     LaunchShape shape;
     if (!choose_launch_shape<Tuning>(prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor,
                                      r.token_count, half / V, r.q_heads + r.k_heads, staged_bytes,
-                                     shape))
+                                     shape, heads_outer))
       return false;
 
     using Tokens = decltype(r.tokens);
     using Args = RotaryArgs<T, typename Access::type, Tokens>;
     Args args;
-    args.q = operand_of<T>(r.q_in, r.q_out);
-    args.k = operand_of<T>(r.k_in, r.k_out);
+    args.q = q;
+    args.k = k;
     args.angles = Access::make(r.angles);
     args.tokens = r.tokens;
     args.token_count = r.token_count;
@@ -141,13 +146,28 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
     args.items = half / V;
     args.tail_vectors = r.in_place ? 0 : (r.head_dim - r.rotary_dim) / V;
     args.head_groups = shape.head_groups;
+    // The two head groups swap halves between lanes blockDim.x apart: a token's 2 x items
+    // threads must lie within one warp.
+    args.register_angles = Access::type::staged && Tuning::register_angles &&
+                           shape.head_groups == 2 && shape.grid.y == 1 && !shape.tokens_inner &&
+                           args.items <= 16 && (args.items & (args.items - 1)) == 0;
+    if (args.register_angles) shape.shared_bytes = 0;
     args.interleaved = r.pairing == Pairing::interleaved;
     args.backward = r.direction == Direction::backward;
 
     const bool profiled = Kokkos::Tools::profileLibraryLoaded();
     if (profiled) Kokkos::Tools::pushRegion("krope::apply[cuda_vec16]");
-    rotary_vec16_kernel<Tuning, rank>
-        <<<shape.grid, shape.block, shape.shared_bytes, space.cuda_stream()>>>(args);
+    if constexpr (strided) {
+      if (shape.tokens_inner)
+        rotary_vec16_kernel<Tuning, rank, true>
+            <<<shape.grid, shape.block, shape.shared_bytes, space.cuda_stream()>>>(args);
+      else
+        rotary_vec16_kernel<Tuning, rank, false>
+            <<<shape.grid, shape.block, shape.shared_bytes, space.cuda_stream()>>>(args);
+    } else {
+      rotary_vec16_kernel<Tuning, rank, false>
+          <<<shape.grid, shape.block, shape.shared_bytes, space.cuda_stream()>>>(args);
+    }
     const cudaError_t error = cudaGetLastError();
     if (profiled) Kokkos::Tools::popRegion();
     if (error != cudaSuccess)
@@ -157,13 +177,24 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
   }
 }
 
+/// The tuning a rotation's position map calls for.
+template <class Tokens>
+struct TuningFor {
+  using type = RotaryTuning;
+};
+template <class MemorySpace>
+struct TuningFor<IdTokens<MemorySpace>> {
+  using type = GatheredRowsTuning;
+};
+
 }  // namespace cuda
 
 template <class R>
 struct Apply<Kokkos::Cuda, R> {
   static void run(const Kokkos::Cuda& space, const R& rotation) {
+    using Tuning = typename cuda::TuningFor<decltype(rotation.tokens)>::type;
     if (!cuda_force_generic.load(std::memory_order_relaxed) &&
-        cuda::launch_vec16<cuda::RotaryTuning>(space, rotation)) {
+        cuda::launch_vec16<Tuning>(space, rotation)) {
       cuda_last_path.store(CudaPath::vec16, std::memory_order_relaxed);
       return;
     }

@@ -22,14 +22,19 @@ struct LaunchShape {
   dim3 grid, block;
   int head_groups = 0;           ///< G: threads sharing one token's heads (over blockIdx.y too)
   std::size_t shared_bytes = 0;  ///< dynamic shared memory (staged angles only)
+  bool tokens_inner = false;  ///< block = (items, tokens, head groups), not (items, groups, tokens)
 };
 
 /// `staged_bytes_per_token`: shared memory one token's cos/sin rows need (0 for table angles,
-/// which also selects the table limits of Tuning).
+/// which also selects the table limits of Tuning). `heads_outer`: [batch][heads][seq][dim] data,
+/// whose head rows of one token lie a whole sequence apart: a block then takes at most
+/// Tuning::heads_outer_block_groups head groups and fills up with consecutive tokens, placed
+/// inner (blockDim.y) so that a warp reads consecutive rows of one head.
 /// Returns false when no shape fits (the caller falls back to the generic kernel).
 template <class Tuning>
 bool choose_launch_shape(int sm_count, int threads_per_sm, std::int64_t tokens, int items,
-                         int heads, std::size_t staged_bytes_per_token, LaunchShape& shape) {
+                         int heads, std::size_t staged_bytes_per_token, LaunchShape& shape,
+                         bool heads_outer = false) {
   const bool staged = staged_bytes_per_token > 0;
   const int block_threads = staged ? Tuning::staged_block_threads : Tuning::block_threads;
   const int max_per_thread =
@@ -49,11 +54,14 @@ bool choose_launch_shape(int sm_count, int threads_per_sm, std::int64_t tokens, 
   const int groups = (heads + per_thread - 1) / per_thread;
 
   for (int threads = block_threads;; threads /= 2) {
-    const int max_groups = std::max(1, std::min(groups, threads / items));
+    int max_groups = std::max(1, std::min(groups, threads / items));
+    if (heads_outer)  // groups go in blockDim.z (at most 64)
+      max_groups = std::min({max_groups, Tuning::heads_outer_block_groups, 64});
     const int y_blocks = (groups + max_groups - 1) / max_groups;
     const int block_groups = (groups + y_blocks - 1) / y_blocks;  // split the heads evenly
     std::int64_t block_tokens = std::max(1, threads / (items * block_groups));
     block_tokens = std::min<std::int64_t>(block_tokens, tokens);
+    if (!heads_outer) block_tokens = std::min<std::int64_t>(block_tokens, 64);  // blockDim.z limit
     if (staged_bytes_per_token > 0)
       block_tokens = std::min<std::int64_t>(
           block_tokens,
@@ -61,8 +69,12 @@ bool choose_launch_shape(int sm_count, int threads_per_sm, std::int64_t tokens, 
     const std::int64_t x_blocks = (tokens + block_tokens - 1) / block_tokens;
     if (x_blocks > 0x7fffffff) return false;
     shape.grid = dim3(static_cast<unsigned>(x_blocks), static_cast<unsigned>(y_blocks), 1);
-    shape.block = dim3(static_cast<unsigned>(items), static_cast<unsigned>(block_groups),
-                       static_cast<unsigned>(block_tokens));
+    shape.tokens_inner = heads_outer;
+    shape.block = heads_outer
+                      ? dim3(static_cast<unsigned>(items), static_cast<unsigned>(block_tokens),
+                             static_cast<unsigned>(block_groups))
+                      : dim3(static_cast<unsigned>(items), static_cast<unsigned>(block_groups),
+                             static_cast<unsigned>(block_tokens));
     shape.head_groups = groups;
     shape.shared_bytes = static_cast<std::size_t>(block_tokens) * staged_bytes_per_token;
     if (threads / 2 < Tuning::min_block_threads ||

@@ -4,17 +4,20 @@
 /// at lanes [xV, xV+V) of the first rotary half and the 16 bytes at [R/2 + xV, R/2 + xV + V) of
 /// the second (V = 16 / sizeof(T)). It reads the V cos and V sin values those lanes need once,
 /// keeps them in registers, and rotates the same lanes of every head it owns (q heads then k
-/// heads; one head for table angles, up to two for staged ones).
+/// heads; as many as the tuning allows: one for table rows, two for position ids or staged rows).
 ///
 ///   half_split:  lane i of the first vector pairs with lane i of the second, pair xV + i.
 ///   interleaved: lanes (2m, 2m+1) of each vector form a pair: pairs xV/2 + m (first vector)
 ///                and R/4 + xV/2 + m (second vector).
 ///
-/// Block (threadIdx): x = vector pair in the head row, y = head group, z = token. A head group g
+/// Block (threadIdx): x = vector pair in the head row, y = head group, z = token (y = token,
+/// z = head group when TokensInner: [b][h][t][d] data, where a warp then covers consecutive
+/// tokens of one head, contiguous in memory, instead of rows a sequence apart). A head group g
 /// rotates heads g, g + G, g + 2G, ... of its token, G = head_groups (spread over blockIdx.y).
 /// Each thread issues the loads of all its heads first, then reads its lanes' cos/sin (table rows
 /// straight from the table; any other angle source is evaluated once per (token, pair) by the
-/// block into shared memory), then rotates, stores and exits: one shot per thread.
+/// block into shared memory, or with two head groups by the thread pair in registers), then
+/// rotates, stores and exits: one shot per thread.
 
 #include <krope/impl/cuda/vector_access.hpp>
 #include <krope/impl/rotation.hpp>
@@ -57,7 +60,9 @@ struct TableRows {
   }
 };
 
-/// Any other angle source: evaluated once per (token, pair) by the block into shared memory.
+/// Any other angle source, evaluated in the kernel: by the block into shared memory, once per
+/// (token, pair) (many heads), or in registers by the two threads that share a token's lanes
+/// when it has two head groups (q and k of one head each), half each, swapped by a shuffle.
 template <class Source>
 struct ComputedRows {
   static constexpr bool staged = true;
@@ -66,7 +71,20 @@ struct ComputedRows {
   template <class Real>
   __device__ __forceinline__ void stage(std::int64_t position, int half, Real* row_cos,
                                         Real* row_sin, int me, int team) const {
-    for (int p = me; p < half; p += team) source(position, p, row_cos[p], row_sin[p]);
+    for (int p = me; p < half; p += team) {
+      Real c, s;
+      source(position, p, c, s);
+      row_cos[p] = c;
+      row_sin[p] = s;
+    }
+  }
+
+  /// cos/sin of the N pairs first, first + 1, ... of `position`.
+  template <int N, class Real>
+  __device__ __forceinline__ void evaluate(std::int64_t position, int first, Real* c,
+                                           Real* s) const {
+#pragma unroll
+    for (int m = 0; m < N; ++m) source(position, first + m, c[m], s[m]);
   }
 };
 
@@ -76,11 +94,12 @@ struct RotaryArgs {
   Angles angles;
   Tokens tokens;
   std::int64_t token_count = 0;
-  int half = 0;          ///< R/2: lanes per rotary half, and pairs per head
-  int quarter = 0;       ///< R/4: the first pair of the second half (interleaved)
-  int items = 0;         ///< R/2 / V: vector pairs per head row (blockDim.x)
-  int tail_vectors = 0;  ///< (D - R) / V when out of place (copied), else 0
-  int head_groups = 0;   ///< G: threads that share one token's heads
+  int half = 0;                  ///< R/2: lanes per rotary half, and pairs per head
+  int quarter = 0;               ///< R/4: the first pair of the second half (interleaved)
+  int items = 0;                 ///< R/2 / V: vector pairs per head row (blockDim.x)
+  int tail_vectors = 0;          ///< (D - R) / V when out of place (copied), else 0
+  int head_groups = 0;           ///< G: threads that share one token's heads
+  bool register_angles = false;  ///< computed angles, two head groups: in registers, not staged
   bool interleaved = false;
   bool backward = false;
 };
@@ -140,9 +159,9 @@ __device__ __forceinline__ void rotate_vectors(uint4& lo, uint4& hi,
   }
 }
 
-/// The block's tile of blockDim.z tokens: one shot, no loop over tiles or heads (a thread that
+/// The block's tile of tokens: one shot, no loop over tiles or heads (a thread that
 /// loops back to memory after its stores leaves the DRAM queues idle; see perf/NOTES.md).
-template <class Tuning, int Rank, class T, class Angles, class Tokens>
+template <class Tuning, int Rank, bool TokensInner, class T, class Angles, class Tokens>
 __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
                                                  : Tuning::block_threads,
                                   Angles::staged ? Tuning::staged_min_blocks_per_sm_bound
@@ -156,8 +175,12 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
   constexpr bool streaming_stores = Tuning::streaming_stores;
 
   const int x = threadIdx.x;
-  const int g = blockIdx.y * blockDim.y + threadIdx.y;
-  const std::int64_t token = std::int64_t(blockIdx.x) * blockDim.z + threadIdx.z;
+  const int group_in_block = TokensInner ? threadIdx.z : threadIdx.y;
+  const int groups_per_block = TokensInner ? blockDim.z : blockDim.y;
+  const int token_in_block = TokensInner ? threadIdx.y : threadIdx.z;
+  const int tokens_per_block = TokensInner ? blockDim.y : blockDim.z;
+  const int g = blockIdx.y * groups_per_block + group_in_block;
+  const std::int64_t token = std::int64_t(blockIdx.x) * tokens_per_block + token_in_block;
   const bool live_token = token < a.token_count;
   const bool live = live_token && g < a.head_groups;
   TokenCoord coord{0, 0, 0};
@@ -209,19 +232,42 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
   const int chunk_b = a.interleaved ? a.quarter + x * H : x * V + H;
   Real c[V], s[V];
   if constexpr (Angles::staged) {
-    // Evaluated once per (token, pair) by the block into shared memory, read by all its heads.
-    extern __shared__ uint4 staged_rows[];
-    Real* row_cos = reinterpret_cast<Real*>(staged_rows) + std::size_t(threadIdx.z) * 2 * a.half;
-    Real* row_sin = row_cos + a.half;
-    if (live_token)
-      a.angles.stage(coord.position, a.half, row_cos, row_sin, threadIdx.y * blockDim.x + x,
-                     blockDim.x * blockDim.y);
-    __syncthreads();
-    if (!live) return;
-    load_reals<H>(row_cos + chunk_a, c);
-    load_reals<H>(row_cos + chunk_b, c + H);
-    load_reals<H>(row_sin + chunk_a, s);
-    load_reals<H>(row_sin + chunk_b, s + H);
+    if (a.register_angles) {
+      // Two head groups: group y evaluates chunk y of the thread's lanes, and the pair (lanes
+      // blockDim.x apart: the launch uses this only with head groups in y) swaps halves.
+      if (!live) return;  // both threads of a pair (same x and token) return together
+      const bool second = threadIdx.y != 0;
+      Real own_c[H], own_s[H];
+      a.angles.template evaluate<H>(coord.position, second ? chunk_b : chunk_a, own_c, own_s);
+      const unsigned lane =
+          (threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)) % 32;
+      const unsigned other = second ? lane - blockDim.x : lane + blockDim.x;
+      const unsigned pair = (1u << lane) | (1u << other);
+#pragma unroll
+      for (int m = 0; m < H; ++m) {
+        const Real their_c = __shfl_sync(pair, own_c[m], other);
+        const Real their_s = __shfl_sync(pair, own_s[m], other);
+        c[m] = second ? their_c : own_c[m];
+        s[m] = second ? their_s : own_s[m];
+        c[H + m] = second ? own_c[m] : their_c;
+        s[H + m] = second ? own_s[m] : their_s;
+      }
+    } else {
+      // Evaluated once per (token, pair) by the block into shared memory, read by all its heads.
+      extern __shared__ uint4 staged_rows[];
+      Real* row_cos =
+          reinterpret_cast<Real*>(staged_rows) + std::size_t(token_in_block) * 2 * a.half;
+      Real* row_sin = row_cos + a.half;
+      if (live_token)
+        a.angles.stage(coord.position, a.half, row_cos, row_sin, group_in_block * blockDim.x + x,
+                       blockDim.x * groups_per_block);
+      __syncthreads();
+      if (!live) return;
+      load_reals<H>(row_cos + chunk_a, c);
+      load_reals<H>(row_cos + chunk_b, c + H);
+      load_reals<H>(row_sin + chunk_a, s);
+      load_reals<H>(row_sin + chunk_b, s + H);
+    }
   } else {
     if (!live) return;
     a.angles.template load<H>(coord.position, chunk_a, chunk_b, c, s);

@@ -36,8 +36,25 @@ struct RotaryTuning {
   static constexpr int staged_block_threads = 256;
   static constexpr int staged_max_heads_per_thread = 2;
   static constexpr int staged_min_blocks_per_sm_bound = 4;
+  /// Computed angles of a token with two head groups (1 x 63488 x 128: q and k of one head) are
+  /// evaluated in registers, half by each group, swapped through a shuffle: no shared memory and
+  /// no barrier (perf/NOTES.md: 31.5 -> 29.5 us). false stages them always.
+  static constexpr bool register_angles = true;
+  /// [batch][heads][seq][dim] data: head groups per block; the rest of the block is consecutive
+  /// tokens of those heads (Llama shape: 87.7% of copy with all 40 heads and one token per
+  /// block, 91.7% with 8 or 16, 89.6% with 4; perf/NOTES.md).
+  static constexpr int heads_outer_block_groups = 8;
   /// Dynamic shared memory a block may stage its tokens' cos/sin rows in.
   static constexpr int max_shared_bytes = 48 * 1024;
+};
+
+/// Position ids: a thread's cos/sin row address waits for its id (a dependent load), so threads
+/// live longer; two heads per thread keep more bytes in flight meanwhile (perf/NOTES.md: 92.8%
+/// -> 95.0% of copy at the Llama shape, 56 registers).
+struct GatheredRowsTuning : RotaryTuning {
+  static constexpr int block_threads = 256;
+  static constexpr int max_heads_per_thread = 2;
+  static constexpr int min_blocks_per_sm_bound = 1;
 };
 
 }  // namespace krope::Impl::cuda
