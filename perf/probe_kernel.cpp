@@ -42,6 +42,10 @@ struct Plain : Impl::cuda::RotaryTuning {
   static constexpr bool streaming_stores = false;
 };
 
+struct StagedAngles : Impl::cuda::RotaryTuning {
+  static constexpr bool register_angles = false;
+};
+
 /// Heads per thread HPT (all loaded before the first store), block size and the register cap
 /// of __launch_bounds__(Block, Bound).
 template <int HPT, int Block, int Bound, bool Streams = true>
@@ -107,7 +111,7 @@ double host_enqueue_us(int sets, F&& f, int calls = 200) {
 struct Shape {
   const char* name;
   int batch, seq, q_heads, k_heads, head_dim;
-  bool offsets;  // decode: per-sequence KV-cache offsets
+  enum Positions { contiguous, offsets, ids } positions;  // offsets: decode's KV-cache offsets
 };
 
 void fill(const View4& v, std::uint32_t seed) {
@@ -157,9 +161,10 @@ void launch(const Kokkos::Cuda& space, const R& r) {
   }
 }
 
-template <class Tokens>
-void run_shape(const Shape& s, const Tokens& tokens, const Table<M, float>& table,
-               const Frequencies<M>& frequencies, const Kokkos::View<std::int64_t*, M>& offsets) {
+/// `positions`: the public API's position argument that `tokens` (the kernel's map) stands for.
+template <class Tokens, class Positions>
+void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
+               const Table<M, float>& table, const Frequencies<M>& frequencies) {
   const Kokkos::Cuda space;
   const std::int64_t elems = std::int64_t(s.batch) * s.seq * (s.q_heads + s.k_heads) * s.head_dim;
   const double bytes = 2.0 * elems * sizeof(T);  // read + write
@@ -229,18 +234,25 @@ void run_shape(const Shape& s, const Tokens& tokens, const Table<M, float>& tabl
   ONESHOT(1, 256, 6, true);
   ONESHOT(1, 512, 2, true);
   ONESHOT(2, 256, 1, true);
+  ONESHOT(2, 512, 2, true);
+  ONESHOT(2, 384, 2, true);
+  ONESHOT(4, 256, 1, true);
 #define FREE(H, B, N)                                                                 \
   rows.push_back({"table-free hpt" #H " b" #B " bound" #N, time_ms(sets, [&](int i) { \
                     launch<OneShot<H, B, N, true>>(space, rot_free[i]);               \
                   })})
   rows.push_back({"table-free vec16 default",
                   time_ms(sets, [&](int i) { launch<Streaming>(space, rot_free[i]); })});
+  rows.push_back({"table-free staged angles",
+                  time_ms(sets, [&](int i) { launch<StagedAngles>(space, rot_free[i]); })});
   FREE(2, 512, 2);
   FREE(2, 256, 3);
-  FREE(1, 256, 4);
   FREE(1, 256, 5);
+  FREE(1, 256, 6);
+  FREE(1, 512, 2);
+  FREE(1, 512, 3);
   FREE(1, 128, 8);
-  FREE(2, 128, 4);
+  FREE(1, 128, 12);
 #undef FREE
 #undef ONESHOT
   rows.push_back({"vec16 default out-of-place",
@@ -250,33 +262,14 @@ void run_shape(const Shape& s, const Tokens& tokens, const Table<M, float>& tabl
   rows.push_back(
       {"generic kokkos", time_ms(
                              sets, [&](int i) { Impl::apply_generic(space, rot[i]); }, 50, 5)});
-  if (s.offsets) {
-    rows.push_back(
-        {"krope::apply (public)", time_ms(sets, [&](int i) {
-           krope::apply(space, table, q[i], k[i], krope::sequence_offsets{offsets, false});
-         })});
-  } else {
-    rows.push_back({"krope::apply (public)", time_ms(sets, [&](int i) {
-                      krope::apply(space, table, q[i], k[i], krope::contiguous{0});
-                    })});
-  }
-  if (s.offsets) {
-    rows.push_back(
-        {"krope::apply table-free", time_ms(sets, [&](int i) {
-           krope::apply(space, frequencies, q[i], k[i], krope::sequence_offsets{offsets, false});
-         })});
-  } else {
-    rows.push_back({"krope::apply table-free", time_ms(sets, [&](int i) {
-                      krope::apply(space, frequencies, q[i], k[i], krope::contiguous{0});
-                    })});
-  }
+  rows.push_back({"krope::apply (public)", time_ms(sets, [&](int i) {
+                    krope::apply(space, table, q[i], k[i], positions);
+                  })});
+  rows.push_back({"krope::apply table-free", time_ms(sets, [&](int i) {
+                    krope::apply(space, frequencies, q[i], k[i], positions);
+                  })});
   {
-    auto apply_public = [&](int i) {
-      if (s.offsets)
-        krope::apply(space, table, q[i], k[i], krope::sequence_offsets{offsets, false});
-      else
-        krope::apply(space, table, q[i], k[i], krope::contiguous{0});
-    };
+    auto apply_public = [&](int i) { krope::apply(space, table, q[i], k[i], positions); };
     auto copy_call = [&](int i) {
       CHECK(
           cudaMemcpyAsync(raw[i + 1], raw[i], std::size_t(bytes / 2), cudaMemcpyDeviceToDevice, 0));
@@ -319,6 +312,86 @@ void run_shape(const Shape& s, const Tokens& tokens, const Table<M, float>& tabl
   for (void* p : raw) CHECK(cudaFree(p));
 }
 
+/// Head groups per block for [batch][heads][seq][dim] data (0: no cap), heads per thread, block
+/// size and register bound.
+template <int G, int HPT = 1, int Block = 512, int Bound = 3>
+struct HeadsOuter : Impl::cuda::RotaryTuning {
+  static constexpr int heads_outer_block_groups = G > 0 ? G : 1 << 30;
+  static constexpr int max_heads_per_thread = HPT;
+  static constexpr int block_threads = Block;
+  static constexpr int min_blocks_per_sm_bound = Bound;
+};
+
+/// [batch][heads][seq][dim] memory seen as a strided [batch][seq][heads][dim] View (the suite's
+/// "strided bhsd"), table angles: head groups per block.
+void run_strided(const Shape& s, const Table<M, float>& table, const Frequencies<M>& frequencies) {
+  using ViewS = Kokkos::View<T****, Kokkos::LayoutStride, M>;
+  const Kokkos::Cuda space;
+  const std::int64_t elems = std::int64_t(s.batch) * s.seq * (s.q_heads + s.k_heads) * s.head_dim;
+  const double bytes = 2.0 * elems * sizeof(T);
+  const int sets = 3;
+  std::vector<View4> q, k;  // [b][h][t][d]
+  std::vector<ViewS> qs, ks;
+  auto strided = [&](T* data, int heads) {
+    const std::size_t D = s.head_dim, L = s.seq, H = heads;
+    return ViewS(data, Kokkos::LayoutStride(s.batch, H * L * D, s.seq, D, heads, L * D, D, 1));
+  };
+  for (int i = 0; i < sets; ++i) {
+    q.emplace_back("q", s.batch, s.q_heads, s.seq, s.head_dim);
+    k.emplace_back("k", s.batch, s.k_heads, s.seq, s.head_dim);
+    fill(q.back(), 11 + i);
+    fill(k.back(), 1011 + i);
+    qs.push_back(strided(q.back().data(), s.q_heads));
+    ks.push_back(strided(k.back().data(), s.k_heads));
+  }
+  std::vector<void*> raw(sets + 1);
+  for (auto& p : raw) CHECK(cudaMalloc(&p, std::size_t(bytes / 2)));
+  auto angles = Impl::angles_of<float>(table);
+  using R = Impl::Rotation<decltype(angles), Impl::ContiguousTokens, ViewS, ViewS, ViewS, ViewS>;
+  std::vector<R> rot;
+  for (int i = 0; i < sets; ++i)
+    rot.push_back(R{angles, Impl::ContiguousTokens{s.seq, 0}, qs[i], qs[i], ks[i], ks[i],
+                    std::int64_t(s.batch) * s.seq, s.q_heads, s.k_heads, s.head_dim, s.head_dim,
+                    Pairing::half_split, Direction::forward, true});
+  auto free_angles = Impl::angles_of<float>(frequencies);
+  using RF =
+      Impl::Rotation<decltype(free_angles), Impl::ContiguousTokens, ViewS, ViewS, ViewS, ViewS>;
+  std::vector<RF> rot_free;
+  for (int i = 0; i < sets; ++i)
+    rot_free.push_back(RF{free_angles, Impl::ContiguousTokens{s.seq, 0}, qs[i], qs[i], ks[i], ks[i],
+                          std::int64_t(s.batch) * s.seq, s.q_heads, s.k_heads, s.head_dim,
+                          s.head_dim, Pairing::half_split, Direction::forward, true});
+  const double copy = time_ms(sets, [&](int i) {
+    CHECK(cudaMemcpyAsync(raw[i + 1], raw[i], std::size_t(bytes / 2), cudaMemcpyDeviceToDevice, 0));
+  });
+  std::printf("\nstrided bhsd %s: copy %.2f us\n", s.name, copy * 1e3);
+  auto row = [&](const char* name, double ms) {
+    std::printf("  %-26s %9.2f us  %8.1f GB/s  %6.1f %% of copy\n", name, ms * 1e3,
+                bytes / (ms * 1e-3) / 1e9, 100.0 * copy / ms);
+  };
+  row("table-free default",
+      time_ms(sets, [&](int i) { launch<Impl::cuda::RotaryTuning>(space, rot_free[i]); }));
+  row("table-free groups all",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<0>>(space, rot_free[i]); }));
+  row("groups/block all", time_ms(sets, [&](int i) { launch<HeadsOuter<0>>(space, rot[i]); }));
+  row("groups/block 16", time_ms(sets, [&](int i) { launch<HeadsOuter<16>>(space, rot[i]); }));
+  row("groups/block 8", time_ms(sets, [&](int i) { launch<HeadsOuter<8>>(space, rot[i]); }));
+  row("groups/block 4", time_ms(sets, [&](int i) { launch<HeadsOuter<4>>(space, rot[i]); }));
+  row("8 x hpt2 b256",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<8, 2, 256, 1>>(space, rot[i]); }));
+  row("4 x hpt2 b256",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<4, 2, 256, 1>>(space, rot[i]); }));
+  row("20 x hpt2 b512",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<20, 2, 512, 2>>(space, rot[i]); }));
+  row("8 x hpt2 b512",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<8, 2, 512, 2>>(space, rot[i]); }));
+  row("8 x hpt4 b256",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<8, 4, 256, 1>>(space, rot[i]); }));
+  row("8 b256 bound6",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<8, 1, 256, 6>>(space, rot[i]); }));
+  for (void* p : raw) CHECK(cudaFree(p));
+}
+
 }  // namespace probe
 
 int main(int argc, char* argv[]) {
@@ -328,27 +401,43 @@ int main(int argc, char* argv[]) {
     const cudaDeviceProp& prop = Kokkos::Cuda().cuda_device_prop();
     std::printf("device %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount,
                 prop.l2CacheSize >> 20);
-    const Shape shapes[] = {{"llama3-8b prefill", 8, 4096, 32, 8, 128, false},
-                            {"hd256", 4, 4096, 16, 16, 256, false},
-                            {"long 63488x128", 1, 63488, 1, 1, 128, false},
-                            {"decode", 64, 1, 32, 8, 128, true}};
+    const Shape shapes[] = {{"llama3-8b prefill", 8, 4096, 32, 8, 128, Shape::contiguous},
+                            {"hd256", 4, 4096, 16, 16, 256, Shape::contiguous},
+                            {"long 63488x128", 1, 63488, 1, 1, 128, Shape::contiguous},
+                            {"decode", 64, 1, 32, 8, 128, Shape::offsets},
+                            {"ids llama3-8b", 8, 4096, 32, 8, 128, Shape::ids},
+                            {"T4000 prefill", 8, 4000, 32, 8, 128, Shape::contiguous}};
     const std::string only = argc > 1 ? argv[1] : "";  // run only shapes whose name has this
     for (const Shape& s : shapes) {
       if (std::string(s.name).find(only) == std::string::npos) continue;
       Config config;
       config.head_dim = s.head_dim;
       config.pairing = Pairing::half_split;
-      const std::int64_t max_pos = s.offsets ? 8192 : s.seq;
+      const std::int64_t max_pos = s.positions == Shape::contiguous ? s.seq : 8192;
       const auto table = make_table<M, float>(config, max_pos);
       const auto frequencies = make_frequencies<M>(config, max_pos);
-      Kokkos::View<std::int64_t*, M> offsets("offsets", s.batch);
-      if (s.offsets) {
+      if (s.positions == Shape::offsets) {
+        Kokkos::View<std::int64_t*, M> offsets("offsets", s.batch);
         auto h = Kokkos::create_mirror_view(offsets);
         for (int b = 0; b < s.batch; ++b) h(b) = 1000 + 97 * b;
         Kokkos::deep_copy(offsets, h);
-        run_shape(s, Impl::OffsetTokens<M>{s.seq, offsets}, table, frequencies, offsets);
+        run_shape(s, Impl::OffsetTokens<M>{s.seq, offsets},
+                  krope::sequence_offsets<M>{offsets, false}, table, frequencies);
+      } else if (s.positions == Shape::ids) {  // random ids in [0, 8192), as the suite's
+        Kokkos::View<std::int64_t**, M> ids("ids", s.batch, s.seq);
+        auto h = Kokkos::create_mirror_view(ids);
+        std::uint64_t x = 2024;
+        for (int b = 0; b < s.batch; ++b)
+          for (int t = 0; t < s.seq; ++t) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            h(b, t) = std::int64_t(x >> 33) % max_pos;
+          }
+        Kokkos::deep_copy(ids, h);
+        run_shape(s, Impl::IdTokens<M>{s.seq, ids}, krope::position_ids<M>{ids, false}, table,
+                  frequencies);
       } else {
-        run_shape(s, Impl::ContiguousTokens{s.seq, 0}, table, frequencies, offsets);
+        run_shape(s, Impl::ContiguousTokens{s.seq, 0}, krope::contiguous{0}, table, frequencies);
+        if (s.batch * s.seq >= 4096) run_strided(s, table, frequencies);
       }
     }
   }
