@@ -3,7 +3,7 @@
 ///   shapes   the table (B, T, Hq, Hk, D), plus Llama-3-8B prefill in fp32
 ///   decode   (64, 1, 32, 8, 128), each sequence at its own KV-cache offset: time per call
 ///   reports  the original reports' B x H x T x D shapes (Hq = Hk = H)
-///   sweep    N x 128 for N = 2048 ... 63488 step 4096 (B = 1, H = 1, T = N)
+///   sweep    N x 128 for N = 2048 ... 63488 step 4096 (B = 1, H = 1, T = N), table and table-free
 /// Each on every path: copy ceiling, naive baseline, generic Kokkos kernel, krope::apply.
 
 #include "support/runner.hpp"
@@ -50,9 +50,16 @@ void register_shapes() {
     register_case<Device, Kind<bfloat16>>(
         make_shape("reports", r.batch, r.seq, r.heads, r.heads, r.head_dim), all_paths);
 
-  // N x 128.
-  for (int n = 2048; n <= 63488; n += 4096)
+  // N x 128, with a table and table-free (above N ~ 30000 the table, as large as q + k, no
+  // longer stays in L2).
+  for (int n = 2048; n <= 63488; n += 4096) {
     register_case<Device, Kind<bfloat16>>(make_shape("sweep", 1, n, 1, 1, 128), all_paths);
+    Case free = make_shape("sweep", 1, n, 1, 1, 128);
+    free.variant = "table-free";
+    register_case<Device,
+                  Kind<bfloat16, Layout::bshd, PositionMode::contiguous, AngleMode::frequencies>>(
+        free, {Path::copy, Path::apply});
+  }
 }
 
 }  // namespace krope::perf

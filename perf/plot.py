@@ -151,14 +151,29 @@ def headline(groups, out):
     out.append("")
 
 
+def split_sweep(configs):
+    """The sweep's table configs, and its table-free ones keyed by N."""
+    table, free = OrderedDict(), {}
+    for name, recs in configs.items():
+        if name.endswith("table-free"):
+            free[int(value(next(iter(recs.values())), "T", 0))] = recs
+        else:
+            table[name] = recs
+    return table, free
+
+
 def sweep_summary(configs, out):
+    configs, free = split_sweep(configs)
     rows = sorted(configs.values(), key=lambda r: value(next(iter(r.values())), "T", 0))
     if not rows:
         return
     paths = paths_of(configs)
-    out.append("| N | " + " | ".join(f"{p} GB/s" for p in paths) + " | specialized % of copy |")
-    out.append("|---:|" + "---:|" * (len(paths) + 1))
     fast = "specialized" if "specialized" in paths else "apply"
+    free_cols = " | table-free GB/s | table-free % of copy" if free else ""
+    out.append(
+        "| N | " + " | ".join(f"{p} GB/s" for p in paths) + f" | {fast} % of copy{free_cols} |"
+    )
+    out.append("|---:|" + "---:|" * (len(paths) + 1 + (2 if free else 0)))
     pct = []
     for recs in rows:
         n = int(value(next(iter(recs.values())), "T", 0))
@@ -166,7 +181,13 @@ def sweep_summary(configs, out):
         p = value(recs.get(fast), "percent_of_copy")
         if p is not None:
             pct.append(p)
-        out.append(f"| {n} | " + " | ".join(cells) + f" | {fmt(p, 1, '%')} |")
+        if free:
+            f = free.get(n, {}).get(fast)
+            cells += [fmt(value(f, "GB/s")), fmt(value(f, "percent_of_copy"), 1, "%")]
+            out.append(f"| {n} | " + " | ".join(cells[:len(paths)]) + f" | {fmt(p, 1, '%')} | "
+                       + " | ".join(cells[len(paths):]) + " |")
+        else:
+            out.append(f"| {n} | " + " | ".join(cells) + f" | {fmt(p, 1, '%')} |")
     out.append("")
     if pct:
         out.append(
@@ -204,12 +225,19 @@ def sweep_chart(plt, configs, title, filename):
     if not configs:
         return None
     fig, ax = plt.subplots(figsize=(8, 5))
+    configs, free = split_sweep(configs)
     for p in paths_of(configs):
         pts = sorted(
             (value(r[p], "T"), value(r[p], "GB/s")) for r in configs.values() if p in r
         )
         ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", ms=3,
                 label=PATH_LABEL.get(p, p), color=PATH_COLOR.get(p))
+    fast = "specialized" if "specialized" in paths_of(configs) else "apply"
+    pts = sorted((n, value(r.get(fast), "GB/s")) for n, r in free.items() if fast in r)
+    if pts:
+        ax.plot([x for x, _ in pts], [y for _, y in pts], marker="s", ms=3, linestyle="--",
+                label=f"{PATH_LABEL.get(fast, fast)}, table-free angles",
+                color=PATH_COLOR.get(fast))
     ax.set_xlabel("N (tokens; B=1, H=1, D=128, bf16)")
     ax.set_ylabel("GB/s (q, k read + written once)")
     ax.set_title(title)
