@@ -4,11 +4,12 @@
 /// device query beyond the cached device properties, no allocation).
 ///
 /// Threads per head row: items = R/2 / V (blockDim.x). Heads per thread start at 1 and double
-/// (up to the tuning's limit: 1 for table angles, 2 for staged ones) while the grid still covers
-/// `waves` waves of resident threads. The heads of a token are split over head groups
-/// (blockDim.y, and blockIdx.y when they do not fit one block), the block is filled with tokens
-/// (blockDim.z) and shrunk while the grid has fewer than min_blocks_per_sm blocks per SM, so
-/// decode (B = 64, T = 1) still spreads over the SMs.
+/// (up to the tuning's limit: 1 for table angles, 2 for position ids or staged angles) while the
+/// grid still covers `waves` waves of resident threads. The heads of a token are split over
+/// head groups (blockDim.y, and blockIdx.y when they do not fit one block), the block is filled
+/// with tokens (blockDim.z, at most 64; the two swap for [b][h][t][d] data) and shrunk while the
+/// grid has fewer than min_blocks_per_sm blocks per SM, so decode (B = 64, T = 1) still spreads
+/// over the SMs.
 
 #include <algorithm>
 #include <cstddef>
@@ -22,7 +23,7 @@ struct LaunchShape {
   dim3 grid, block;
   int head_groups = 0;           ///< G: threads sharing one token's heads (over blockIdx.y too)
   std::size_t shared_bytes = 0;  ///< dynamic shared memory (staged angles only)
-  bool tokens_inner = false;  ///< block = (items, tokens, head groups), not (items, groups, tokens)
+  bool tokens_inner = false;     ///< block (items, tokens, groups), not (items, groups, tokens)
 };
 
 /// `staged_bytes_per_token`: shared memory one token's cos/sin rows need (0 for table angles,
