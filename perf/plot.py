@@ -177,17 +177,14 @@ def sweep_summary(configs, out):
     pct = []
     for recs in rows:
         n = int(value(next(iter(recs.values())), "T", 0))
-        cells = [fmt(value(recs.get(p), "GB/s")) for p in paths]
         p = value(recs.get(fast), "percent_of_copy")
         if p is not None:
             pct.append(p)
+        cells = [fmt(value(recs.get(q), "GB/s")) for q in paths] + [fmt(p, 1, "%")]
         if free:
             f = free.get(n, {}).get(fast)
             cells += [fmt(value(f, "GB/s")), fmt(value(f, "percent_of_copy"), 1, "%")]
-            out.append(f"| {n} | " + " | ".join(cells[:len(paths)]) + f" | {fmt(p, 1, '%')} | "
-                       + " | ".join(cells[len(paths):]) + " |")
-        else:
-            out.append(f"| {n} | " + " | ".join(cells) + f" | {fmt(p, 1, '%')} |")
+        out.append(f"| {n} | " + " | ".join(cells) + " |")
     out.append("")
     if pct:
         out.append(
