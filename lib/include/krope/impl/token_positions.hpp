@@ -20,7 +20,11 @@ struct TokenCoord {
 struct ContiguousTokens {
   std::int64_t seq_len, offset;
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
-    const std::int64_t b = token / seq_len, t = token - b * seq_len;
+    const std::int64_t b = token / seq_len;
+    return (*this)(b, token - b * seq_len);
+  }
+  /// Sequence b and index t already known (the CUDA kernel splits tokens by a multiply-high).
+  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t b, std::int64_t t) const {
     return {b, t, t + offset};
   }
 };
@@ -31,7 +35,10 @@ struct OffsetTokens {
   std::int64_t seq_len;
   Kokkos::View<const std::int64_t*, MemorySpace> offsets;
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
-    const std::int64_t b = token / seq_len, t = token - b * seq_len;
+    const std::int64_t b = token / seq_len;
+    return (*this)(b, token - b * seq_len);
+  }
+  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t b, std::int64_t t) const {
     return {b, t, t + offsets(b)};
   }
 };
@@ -42,7 +49,10 @@ struct IdTokens {
   std::int64_t seq_len;
   Kokkos::View<const std::int64_t**, MemorySpace> ids;
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
-    const std::int64_t b = token / seq_len, t = token - b * seq_len;
+    const std::int64_t b = token / seq_len;
+    return (*this)(b, token - b * seq_len);
+  }
+  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t b, std::int64_t t) const {
     return {b, t, ids(b, t)};
   }
 };

@@ -140,6 +140,7 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
     args.k = k;
     args.angles = Access::make(r.angles);
     args.tokens = r.tokens;
+    if constexpr (rank == 4) args.split = TokenSplit(r.tokens.seq_len, r.token_count);
     args.token_count = r.token_count;
     args.half = half;
     args.quarter = half / 2;

@@ -22,6 +22,7 @@
 #include <krope/impl/cuda/vector_access.hpp>
 #include <krope/impl/rotation.hpp>
 #include <krope/impl/token_positions.hpp>
+#include <krope/impl/token_split.hpp>
 
 #include <cstdint>
 
@@ -93,6 +94,7 @@ struct RotaryArgs {
   Operand<T> q, k;
   Angles angles;
   Tokens tokens;
+  TokenSplit split;  ///< token -> (b, t) of [batch][seq] data (rank 4)
   std::int64_t token_count = 0;
   int half = 0;                  ///< R/2: lanes per rotary half, and pairs per head
   int quarter = 0;               ///< R/4: the first pair of the second half (interleaved)
@@ -104,11 +106,13 @@ struct RotaryArgs {
   bool backward = false;
 };
 
+/// Element offset of a token's row: (b, t) for [batch][seq] data, the token for packed data.
 template <int Rank>
 __device__ __forceinline__ std::int64_t token_offset(const std::int64_t (&stride)[3],
-                                                     std::int64_t token, const TokenCoord& c) {
+                                                     std::int64_t token, std::int64_t b,
+                                                     std::int64_t t) {
   if constexpr (Rank == 4)
-    return c.batch * stride[0] + c.seq * stride[1];
+    return b * stride[0] + t * stride[1];
   else
     return token * stride[0];
 }
@@ -183,12 +187,15 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
   const std::int64_t token = std::int64_t(blockIdx.x) * tokens_per_block + token_in_block;
   const bool live_token = token < a.token_count;
   const bool live = live_token && g < a.head_groups;
-  TokenCoord coord{0, 0, 0};
-  if (live_token) coord = a.tokens(token);
+  // The row addresses need (b, t) only: a multiply-high, not the 64-bit division, so that the
+  // loads leave within a few instructions of the thread's start. The position (which may load
+  // an id or an offset, or search cu_seqlens) is looked up once they are in flight.
+  std::int64_t b = 0, t = 0;
+  if constexpr (Rank == 4) a.split(token, b, t);
 
   const int q_heads = a.q.heads, heads = q_heads + a.k.heads, groups = a.head_groups;
-  const T* q_in = a.q.in + token_offset<Rank>(a.q.in_stride, token, coord);
-  const T* k_in = a.k.in + token_offset<Rank>(a.k.in_stride, token, coord);
+  const T* q_in = a.q.in + token_offset<Rank>(a.q.in_stride, token, b, t);
+  const T* k_in = a.k.in + token_offset<Rank>(a.k.in_stride, token, b, t);
   auto in_row = [&](int h) -> const T* {
     return h < q_heads ? q_in + h * a.q.in_stride[2] : k_in + (h - q_heads) * a.k.in_stride[2];
   };
@@ -207,8 +214,8 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
     }
   }
 
-  T* q_out = a.q.out + token_offset<Rank>(a.q.out_stride, token, coord);
-  T* k_out = a.k.out + token_offset<Rank>(a.k.out_stride, token, coord);
+  T* q_out = a.q.out + token_offset<Rank>(a.q.out_stride, token, b, t);
+  T* k_out = a.k.out + token_offset<Rank>(a.k.out_stride, token, b, t);
   auto out_row = [&](int h) -> T* {
     return h < q_heads ? q_out + h * a.q.out_stride[2] : k_out + (h - q_heads) * a.k.out_stride[2];
   };
@@ -226,7 +233,14 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
     }
   }
 
-  // 2. The cos/sin of this thread's lanes: two chunks of V/2 per row.
+  // 2. The token's position, and the cos/sin of this thread's lanes: two chunks of V/2 per row.
+  TokenCoord coord{0, 0, 0};
+  if (live_token) {
+    if constexpr (Rank == 4)
+      coord = a.tokens(b, t);
+    else
+      coord = a.tokens(token);
+  }
   constexpr int H = V / 2;
   const int chunk_a = a.interleaved ? x * H : x * V;
   const int chunk_b = a.interleaved ? a.quarter + x * H : x * V + H;

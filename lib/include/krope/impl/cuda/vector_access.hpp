@@ -74,7 +74,10 @@ __device__ __forceinline__ std::uint32_t quiet_nan(float nan) {
 
 /// Two floats rounded to nearest even into one word, `first` in the low half: one paired hardware
 /// conversion (cvt.rn.{bf16x2,f16x2}.f32, the same bits as the storage types' integer rounding
-/// for every non-NaN input); a NaN lane is then replaced by the portable path's quiet NaN.
+/// for every non-NaN input); a NaN lane is then replaced by the portable path's quiet NaN. One
+/// test of the pair decides (setp.nan on both), and the replacement sits behind a branch that
+/// finite data never takes: done unconditionally, it was most of the kernel's instructions
+/// (perf/NOTES.md, version 25).
 template <class T>
 __device__ __forceinline__ std::uint32_t narrow(float first, float second) {
   std::uint32_t w;
@@ -82,8 +85,10 @@ __device__ __forceinline__ std::uint32_t narrow(float first, float second) {
     asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(second), "f"(first));
   else
     asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(second), "f"(first));
-  if (first != first) w = (w & 0xffff0000u) | quiet_nan<T>(first);
-  if (second != second) w = (w & 0xffffu) | (quiet_nan<T>(second) << 16);
+  if (__builtin_expect((first != first) | (second != second), 0)) {
+    if (first != first) w = (w & 0xffff0000u) | quiet_nan<T>(first);
+    if (second != second) w = (w & 0xffffu) | (quiet_nan<T>(second) << 16);
+  }
   return w;
 }
 
