@@ -32,7 +32,9 @@ using namespace krope;
 namespace probe {
 using M = Kokkos::CudaSpace;
 using T = bfloat16;
-using View4 = Kokkos::View<T****, Kokkos::LayoutRight, M>;
+template <class E>
+using View4Of = Kokkos::View<E****, Kokkos::LayoutRight, M>;
+using View4 = View4Of<T>;
 
 #define CHECK PROBE_CHECK
 
@@ -112,10 +114,12 @@ struct Shape {
   const char* name;
   int batch, seq, q_heads, k_heads, head_dim;
   enum Positions { contiguous, offsets, ids } positions;  // offsets: decode's KV-cache offsets
+  bool fp32 = false;                                     // float q/k instead of bf16
 };
 
-void fill(const View4& v, std::uint32_t seed) {
-  T* p = v.data();
+template <class E>
+void fill(const View4Of<E>& v, std::uint32_t seed) {
+  E* p = v.data();
   Kokkos::parallel_for(
       "fill", Kokkos::RangePolicy<Kokkos::Cuda, std::int64_t>(0, std::int64_t(v.size())),
       KOKKOS_LAMBDA(std::int64_t i) {
@@ -123,7 +127,7 @@ void fill(const View4& v, std::uint32_t seed) {
         h ^= h >> 15;
         h *= 2246822519u;
         h ^= h >> 13;
-        p[i] = T(float(h & 0xffff) / 32768.0f - 1.0f);
+        p[i] = E(float(h & 0xffff) / 32768.0f - 1.0f);
       });
 }
 
@@ -162,9 +166,10 @@ void launch(const Kokkos::Cuda& space, const R& r) {
 }
 
 /// `positions`: the public API's position argument that `tokens` (the kernel's map) stands for.
-template <class Tokens, class Positions>
+template <class T, class Tokens, class Positions>
 void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
                const Table<M, float>& table, const Frequencies<M>& frequencies) {
+  using View4 = View4Of<T>;
   const Kokkos::Cuda space;
   const std::int64_t elems = std::int64_t(s.batch) * s.seq * (s.q_heads + s.k_heads) * s.head_dim;
   const double bytes = 2.0 * elems * sizeof(T);  // read + write
@@ -213,6 +218,18 @@ void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
   const double copy = time_ms(sets, [&](int i) {
     CHECK(cudaMemcpyAsync(raw[i + 1], raw[i], std::size_t(bytes / 2), cudaMemcpyDeviceToDevice, 0));
   });
+  // q and k as two launches (each operand's rows one contiguous stream).
+  std::vector<R> rot_q, rot_k;
+  for (int i = 0; i < sets; ++i) {
+    R rq = rot[i], rk = rot[i];
+    rq.k_heads = 0;
+    rk.q_in = k[i];
+    rk.q_out = k[i];
+    rk.q_heads = s.k_heads;
+    rk.k_heads = 0;
+    rot_q.push_back(rq);
+    rot_k.push_back(rk);
+  }
   struct Row {
     std::string name;
     double ms;
@@ -221,6 +238,14 @@ void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
   rows.push_back({"copy", copy});
   rows.push_back(
       {"vec16 default", time_ms(sets, [&](int i) { launch<Streaming>(space, rot[i]); })});
+  rows.push_back({"q then k (2 launches)", time_ms(sets, [&](int i) {
+                    launch<Streaming>(space, rot_q[i]);
+                    launch<Streaming>(space, rot_k[i]);
+                  })});
+  rows.push_back({"q then k b256 bound6", time_ms(sets, [&](int i) {
+                    launch<OneShot<1, 256, 6>>(space, rot_q[i]);
+                    launch<OneShot<1, 256, 6>>(space, rot_k[i]);
+                  })});
   {
     const std::int64_t n16 = std::int64_t(bytes / 2) / 16;
     const int blocks = int(std::min<std::int64_t>((n16 + 1023) / 1024, 132 * 8));
@@ -300,11 +325,12 @@ void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
   const cudaDeviceProp& prop = space.cuda_device_prop();
   Impl::cuda::choose_launch_shape<Impl::cuda::RotaryTuning>(
       prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor, std::int64_t(s.batch) * s.seq,
-      s.head_dim / 2 / 8, s.q_heads + s.k_heads, 0, shape);
+      s.head_dim / 2 / Impl::cuda::Vector<T>::width, s.q_heads + s.k_heads, 0, shape);
   std::printf(
-      "\n%s (B,T,Hq,Hk,D)=(%d,%d,%d,%d,%d) bf16 in place: %.1f MB moved/call, %d buffer sets; "
+      "\n%s (B,T,Hq,Hk,D)=(%d,%d,%d,%d,%d) %s in place: %.1f MB moved/call, %d buffer sets; "
       "grid (%u,%u) block (%u,%u,%u) head_groups %d; host latency launch+sync %.2f us\n",
-      s.name, s.batch, s.seq, s.q_heads, s.k_heads, s.head_dim, bytes / 1e6, sets, shape.grid.x,
+      s.name, s.batch, s.seq, s.q_heads, s.k_heads, s.head_dim, s.fp32 ? "fp32" : "bf16",
+      bytes / 1e6, sets, shape.grid.x,
       shape.grid.y, shape.block.x, shape.block.y, shape.block.z, shape.head_groups, latency_us);
   for (const Row& r : rows)
     std::printf("  %-26s %9.2f us  %8.1f GB/s  %6.1f %% of copy\n", r.name.c_str(), r.ms * 1e3,
@@ -406,7 +432,8 @@ int main(int argc, char* argv[]) {
                             {"long 63488x128", 1, 63488, 1, 1, 128, Shape::contiguous},
                             {"decode", 64, 1, 32, 8, 128, Shape::offsets},
                             {"ids llama3-8b", 8, 4096, 32, 8, 128, Shape::ids},
-                            {"T4000 prefill", 8, 4000, 32, 8, 128, Shape::contiguous}};
+                            {"T4000 prefill", 8, 4000, 32, 8, 128, Shape::contiguous},
+                            {"fp32 llama3-8b", 8, 4096, 32, 8, 128, Shape::contiguous, true}};
     const std::string only = argc > 1 ? argv[1] : "";  // run only shapes whose name has this
     for (const Shape& s : shapes) {
       if (std::string(s.name).find(only) == std::string::npos) continue;
@@ -421,7 +448,7 @@ int main(int argc, char* argv[]) {
         auto h = Kokkos::create_mirror_view(offsets);
         for (int b = 0; b < s.batch; ++b) h(b) = 1000 + 97 * b;
         Kokkos::deep_copy(offsets, h);
-        run_shape(s, Impl::OffsetTokens<M>{s.seq, offsets},
+        run_shape<T>(s, Impl::OffsetTokens<M>{s.seq, offsets},
                   krope::sequence_offsets<M>{offsets, false}, table, frequencies);
       } else if (s.positions == Shape::ids) {  // random ids in [0, 8192), as the suite's
         Kokkos::View<std::int64_t**, M> ids("ids", s.batch, s.seq);
@@ -433,10 +460,13 @@ int main(int argc, char* argv[]) {
             h(b, t) = std::int64_t(x >> 33) % max_pos;
           }
         Kokkos::deep_copy(ids, h);
-        run_shape(s, Impl::IdTokens<M>{s.seq, ids}, krope::position_ids<M>{ids, false}, table,
+        run_shape<T>(s, Impl::IdTokens<M>{s.seq, ids}, krope::position_ids<M>{ids, false}, table,
                   frequencies);
+      } else if (s.fp32) {
+        run_shape<float>(s, Impl::ContiguousTokens{s.seq, 0}, krope::contiguous{0}, table,
+                         frequencies);
       } else {
-        run_shape(s, Impl::ContiguousTokens{s.seq, 0}, krope::contiguous{0}, table, frequencies);
+        run_shape<T>(s, Impl::ContiguousTokens{s.seq, 0}, krope::contiguous{0}, table, frequencies);
         if (s.batch * s.seq >= 4096) run_strided(s, table, frequencies);
       }
     }

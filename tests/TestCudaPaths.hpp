@@ -224,6 +224,29 @@ TEST(TEST_CATEGORY, cuda_paths_shapes) {
   });
 }
 
+/// Heads that do not fit one block per token, in problems large enough (4 waves of an H100) for
+/// q and k to get a launch each: bf16 with Llama-3-70B's 64/8 heads (8 vector pairs per head),
+/// fp32 with Llama-3-8B's 32/8 (16 pairs per head).
+TEST(TEST_CATEGORY, cuda_paths_operands_apart) {
+  on_cuda<TEST_EXECSPACE>([](auto) {
+    Worst worst;
+    CaseSpec spec;
+    spec.config.head_dim = 128;
+    spec.batch = 2;
+    spec.seq = 1000;
+    spec.q_heads = 64;
+    spec.k_heads = 8;
+    spec.positioning = Positioning::sequence_offsets;
+    spec.offset = 4000;
+    check_three_ways<bfloat16>(spec, true, worst);
+    spec.seq = 850;
+    spec.q_heads = 32;
+    spec.config.pairing = Pairing::interleaved;
+    spec.angles = AngleSource::computed;
+    check_three_ways<float>(spec, true, worst);
+  });
+}
+
 /// q and k as slices of parent buffers [b][t][parent_heads][parent_dim]: q = heads [0, hq),
 /// k = heads [hq, hq + hk), lanes [lane0, lane0 + head_dim). The parents are filled and read
 /// back whole (contiguously), so any slicing works. Runs the public apply on Cuda (specialized,
@@ -497,6 +520,13 @@ TEST(TEST_CATEGORY, cuda_paths_batched_heads) {
     EXPECT_EQ(shape.block.z, unsigned(Tuning::heads_outer_block_groups));
     EXPECT_EQ(shape.block.y, unsigned(Tuning::block_threads / (8 * shape.block.z)));
     EXPECT_EQ(shape.grid.y, 40u / shape.block.z);
+    // 64 + 8 heads of 8 vector pairs do not fit a block of 512: split over grid.y (launch_vec16
+    // then gives q and k a launch each, whose 64 and 8 heads fit).
+    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 2000, 8, 72, 0, shape));
+    EXPECT_EQ(shape.grid.y, 2u);
+    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 2000, 8, 64, 0, shape));
+    EXPECT_EQ(shape.grid.y, 1u);
+    EXPECT_GE(std::int64_t(2000) * 8 * 72, Tuning::operands_apart_waves * 132 * 2048);
     // One vector pair per head row (R/2 = V): blockDim.z stays within its limit of 64 tokens.
     ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 1 << 20, 1, 2, 0, shape));
     EXPECT_LE(shape.block.z, 64u);

@@ -127,49 +127,74 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
     constexpr bool strided =
         rank == 4 && !std::is_same<typename QIn::array_layout, Kokkos::LayoutRight>::value;
     const bool heads_outer = strided && q.in_stride[2] > q.in_stride[1];
-    LaunchShape shape;
-    if (!choose_launch_shape<Tuning>(prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor,
-                                     r.token_count, half / V, r.q_heads + r.k_heads, staged_bytes,
-                                     shape, heads_outer))
-      return false;
+    const int items = half / V;
+    auto shape_for = [&](int heads, LaunchShape& shape) {
+      return choose_launch_shape<Tuning>(prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor,
+                                         r.token_count, items, heads, staged_bytes, shape,
+                                         heads_outer);
+    };
+    LaunchShape shape, q_shape, k_shape;
+    if (!shape_for(r.q_heads + r.k_heads, shape)) return false;
+    // Heads that do not fit one block are split over blockIdx.y, and each block then reads a
+    // slice of every token's q and k rows (fp32 Llama: 96.3% of copy). A large problem instead
+    // rotates q and k in a launch each, whose blocks read whole rows of one operand (99.0%;
+    // perf/NOTES.md, version 26); small ones (decode) keep one launch.
+    const std::int64_t resident =
+        std::int64_t(prop.multiProcessorCount) * prop.maxThreadsPerMultiProcessor;
+    const bool apart = !heads_outer && shape.grid.y > 1 && r.q_heads > 0 && r.k_heads > 0 &&
+                       r.token_count * items * (r.q_heads + r.k_heads) >=
+                           Tuning::operands_apart_waves * resident &&
+                       shape_for(r.q_heads, q_shape) && shape_for(r.k_heads, k_shape);
 
     using Tokens = decltype(r.tokens);
     using Args = RotaryArgs<T, typename Access::type, Tokens>;
     Args args;
-    args.q = q;
-    args.k = k;
     args.angles = Access::make(r.angles);
     args.tokens = r.tokens;
     if constexpr (rank == 4) args.split = TokenSplit(r.tokens.seq_len, r.token_count);
     args.token_count = r.token_count;
     args.half = half;
     args.quarter = half / 2;
-    args.items = half / V;
+    args.items = items;
     args.tail_vectors = r.in_place ? 0 : (r.head_dim - r.rotary_dim) / V;
-    args.head_groups = shape.head_groups;
-    // The two head groups swap halves between lanes blockDim.x apart: a token's 2 x items
-    // threads must lie within one warp.
-    args.register_angles = Access::type::staged && Tuning::register_angles &&
-                           shape.head_groups == 2 && shape.grid.y == 1 && !shape.tokens_inner &&
-                           args.items <= 16 && (args.items & (args.items - 1)) == 0;
-    if (args.register_angles) shape.shared_bytes = 0;
     args.interleaved = r.pairing == Pairing::interleaved;
     args.backward = r.direction == Direction::backward;
 
+    // One launch over the heads of `first` then those of `second`.
+    auto launch = [&](LaunchShape s, const Operand<T>& first, const Operand<T>& second) {
+      args.q = first;
+      args.k = second;
+      args.head_groups = s.head_groups;
+      // The two head groups swap halves between lanes blockDim.x apart: a token's 2 x items
+      // threads must lie within one warp.
+      args.register_angles = Access::type::staged && Tuning::register_angles &&
+                             s.head_groups == 2 && s.grid.y == 1 && !s.tokens_inner &&
+                             items <= 16 && (items & (items - 1)) == 0;
+      if (args.register_angles) s.shared_bytes = 0;
+      if constexpr (strided) {
+        if (s.tokens_inner) {
+          rotary_vec16_kernel<Tuning, rank, true>
+              <<<s.grid, s.block, s.shared_bytes, space.cuda_stream()>>>(args);
+          return cudaGetLastError();
+        }
+      }
+      rotary_vec16_kernel<Tuning, rank, false>
+          <<<s.grid, s.block, s.shared_bytes, space.cuda_stream()>>>(args);
+      return cudaGetLastError();
+    };
+
     const bool profiled = Kokkos::Tools::profileLibraryLoaded();
     if (profiled) Kokkos::Tools::pushRegion("krope::apply[cuda_vec16]");
-    if constexpr (strided) {
-      if (shape.tokens_inner)
-        rotary_vec16_kernel<Tuning, rank, true>
-            <<<shape.grid, shape.block, shape.shared_bytes, space.cuda_stream()>>>(args);
-      else
-        rotary_vec16_kernel<Tuning, rank, false>
-            <<<shape.grid, shape.block, shape.shared_bytes, space.cuda_stream()>>>(args);
+    cudaError_t error;
+    if (apart) {  // each launch sees the other operand with no heads
+      Operand<T> no_q = q, no_k = k;
+      no_q.heads = 0;
+      no_k.heads = 0;
+      error = launch(q_shape, q, no_k);
+      if (error == cudaSuccess) error = launch(k_shape, k, no_q);
     } else {
-      rotary_vec16_kernel<Tuning, rank, false>
-          <<<shape.grid, shape.block, shape.shared_bytes, space.cuda_stream()>>>(args);
+      error = launch(shape, q, k);
     }
-    const cudaError_t error = cudaGetLastError();
     if (profiled) Kokkos::Tools::popRegion();
     if (error != cudaSuccess)
       throw std::runtime_error(std::string("krope::apply[cuda_vec16]: kernel launch failed: ") +

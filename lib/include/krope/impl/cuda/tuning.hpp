@@ -44,6 +44,9 @@ struct RotaryTuning {
   /// tokens of those heads (Llama shape: 87.7% of copy with all 40 heads and one token per
   /// block, 91.7% with 8 or 16, 89.6% with 4; perf/NOTES.md).
   static constexpr int heads_outer_block_groups = 8;
+  /// When a token's heads do not fit one block, q and k get a launch each (whole rows per
+  /// block) once the problem covers this many waves of resident threads (perf/NOTES.md, v26).
+  static constexpr int operands_apart_waves = 4;
   /// Dynamic shared memory a block may stage its tokens' cos/sin rows in.
   static constexpr int max_shared_bytes = 48 * 1024;
 };
