@@ -57,20 +57,29 @@ struct IdTokens {
   }
 };
 
-/// Packed [total_tokens] data: the sequence is found by binary search in cu_seqlens (the last b
-/// with cu_seqlens(b) <= token, so empty sequences are skipped), position t + offsets(b).
+/// Packed [total_tokens] data, position t + offsets(b). The sequence b is the last one with
+/// cu_seqlens(b) <= token (so empty sequences are skipped): a binary search narrows the range to
+/// at most `scan` entries, which are then counted with independent loads. Each halving is a
+/// dependent load that every thread of a one-shot kernel waits for; counting the last 16 costs
+/// one round trip (B = 8 sequences: no halving at all).
 template <class MemorySpace>
 struct VarlenTokens {
   Kokkos::View<const std::int64_t*, MemorySpace> cu_seqlens, offsets;
+  static constexpr int scan = 16;
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
+    // Invariant: cu_seqlens(lo) <= token < cu_seqlens(hi).
     std::int64_t lo = 0, hi = static_cast<std::int64_t>(cu_seqlens.extent(0)) - 1;
-    while (hi - lo > 1) {
+    while (hi - lo > scan) {
       const std::int64_t mid = (lo + hi) / 2;
       if (cu_seqlens(mid) <= token)
         lo = mid;
       else
         hi = mid;
     }
+    std::int64_t below = 0;  // entries in (lo, hi) at or below token: a prefix (non-decreasing)
+    for (int i = 1; i < scan; ++i)
+      if (lo + i < hi) below += cu_seqlens(lo + i) <= token ? 1 : 0;
+    lo += below;
     const std::int64_t t = token - cu_seqlens(lo);
     return {lo, t, t + (offsets.extent(0) > 0 ? offsets(lo) : 0)};
   }
