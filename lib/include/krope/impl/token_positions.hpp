@@ -58,14 +58,15 @@ struct IdTokens {
 };
 
 /// Packed [total_tokens] data, position t + offsets(b). The sequence b is the last one with
-/// cu_seqlens(b) <= token (so empty sequences are skipped): a binary search narrows the range to
-/// at most `scan` entries, which are then counted with independent loads. Each halving is a
-/// dependent load that every thread of a one-shot kernel waits for; counting the last 16 costs
-/// one round trip (B = 8 sequences: no halving at all).
+/// cu_seqlens(b) <= token (so empty sequences are skipped). A binary search narrows the range
+/// to `scan` entries, which are read together (independent loads) and compared: each halving is
+/// a load that every thread of a one-shot kernel waits for, and the start of the sequence comes
+/// out of the same reads (B = 8 sequences: one halving and one read of 4, instead of three
+/// halvings and a read of cu_seqlens(b)).
 template <class MemorySpace>
 struct VarlenTokens {
   Kokkos::View<const std::int64_t*, MemorySpace> cu_seqlens, offsets;
-  static constexpr int scan = 16;
+  static constexpr int scan = 4;
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
     // Invariant: cu_seqlens(lo) <= token < cu_seqlens(hi).
     std::int64_t lo = 0, hi = static_cast<std::int64_t>(cu_seqlens.extent(0)) - 1;
@@ -76,12 +77,16 @@ struct VarlenTokens {
       else
         hi = mid;
     }
-    std::int64_t below = 0;  // entries in (lo, hi) at or below token: a prefix (non-decreasing)
+    std::int64_t starts[scan];  // cu_seqlens(lo + i); past hi: above any token
+    for (int i = 0; i < scan; ++i) starts[i] = lo + i < hi ? cu_seqlens(lo + i) : token + 1;
+    std::int64_t b = lo, start = starts[0];  // the entries <= token are a prefix: take its last
     for (int i = 1; i < scan; ++i)
-      if (lo + i < hi) below += cu_seqlens(lo + i) <= token ? 1 : 0;
-    lo += below;
-    const std::int64_t t = token - cu_seqlens(lo);
-    return {lo, t, t + (offsets.extent(0) > 0 ? offsets(lo) : 0)};
+      if (starts[i] <= token) {
+        b = lo + i;
+        start = starts[i];
+      }
+    const std::int64_t t = token - start;
+    return {b, t, t + (offsets.extent(0) > 0 ? offsets(b) : 0)};
   }
 };
 
