@@ -4,9 +4,10 @@
 ///
 /// Takes over when every q/k View has a contiguous innermost dimension, 16-byte aligned data and
 /// 16-byte multiple strides, R/2 and head_dim are multiples of the vector width V = 16/sizeof(T),
-/// and the table rows are 16-byte aligned; otherwise it falls back to apply_generic. Launches one
-/// raw kernel on space.cuda_stream(): no allocation, no synchronisation, no device query beyond
-/// Kokkos' cached device properties.
+/// and the table rows are 16-byte aligned; otherwise it falls back to apply_generic. Launches the
+/// raw kernel on space.cuda_stream() (once, or once for q and once for k when a token's heads do
+/// not fit one block): no allocation, no synchronisation, no device query beyond Kokkos' cached
+/// device properties.
 
 #include <krope/impl/angle_sources.hpp>
 #include <krope/impl/apply_generic.hpp>
