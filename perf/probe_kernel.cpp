@@ -114,7 +114,7 @@ struct Shape {
   const char* name;
   int batch, seq, q_heads, k_heads, head_dim;
   enum Positions { contiguous, offsets, ids } positions;  // offsets: decode's KV-cache offsets
-  bool fp32 = false;                                     // float q/k instead of bf16
+  bool fp32 = false;                                      // float q/k instead of bf16
 };
 
 template <class E>
@@ -330,8 +330,8 @@ void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
       "\n%s (B,T,Hq,Hk,D)=(%d,%d,%d,%d,%d) %s in place: %.1f MB moved/call, %d buffer sets; "
       "grid (%u,%u) block (%u,%u,%u) head_groups %d; host latency launch+sync %.2f us\n",
       s.name, s.batch, s.seq, s.q_heads, s.k_heads, s.head_dim, s.fp32 ? "fp32" : "bf16",
-      bytes / 1e6, sets, shape.grid.x,
-      shape.grid.y, shape.block.x, shape.block.y, shape.block.z, shape.head_groups, latency_us);
+      bytes / 1e6, sets, shape.grid.x, shape.grid.y, shape.block.x, shape.block.y, shape.block.z,
+      shape.head_groups, latency_us);
   for (const Row& r : rows)
     std::printf("  %-26s %9.2f us  %8.1f GB/s  %6.1f %% of copy\n", r.name.c_str(), r.ms * 1e3,
                 bytes / (r.ms * 1e-3) / 1e9, 100.0 * copy / r.ms);
@@ -449,7 +449,7 @@ int main(int argc, char* argv[]) {
         for (int b = 0; b < s.batch; ++b) h(b) = 1000 + 97 * b;
         Kokkos::deep_copy(offsets, h);
         run_shape<T>(s, Impl::OffsetTokens<M>{s.seq, offsets},
-                  krope::sequence_offsets<M>{offsets, false}, table, frequencies);
+                     krope::sequence_offsets<M>{offsets, false}, table, frequencies);
       } else if (s.positions == Shape::ids) {  // random ids in [0, 8192), as the suite's
         Kokkos::View<std::int64_t**, M> ids("ids", s.batch, s.seq);
         auto h = Kokkos::create_mirror_view(ids);
@@ -461,7 +461,7 @@ int main(int argc, char* argv[]) {
           }
         Kokkos::deep_copy(ids, h);
         run_shape<T>(s, Impl::IdTokens<M>{s.seq, ids}, krope::position_ids<M>{ids, false}, table,
-                  frequencies);
+                     frequencies);
       } else if (s.fp32) {
         run_shape<float>(s, Impl::ContiguousTokens{s.seq, 0}, krope::contiguous{0}, table,
                          frequencies);
