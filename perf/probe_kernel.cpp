@@ -62,6 +62,13 @@ struct OneShot : Impl::cuda::RotaryTuning {
   static constexpr bool streaming_stores = Streams;
 };
 
+/// Block size and register bound of the table kernels (the row kernel for token-major data).
+template <int Block, int Bound>
+struct Rows : Impl::cuda::RotaryTuning {
+  static constexpr int block_threads = Block;
+  static constexpr int min_blocks_per_sm_bound = Bound;
+};
+
 /// Spins ~us microseconds on the GPU so that what the host enqueues next waits behind it: events
 /// around a single call then time the GPU side only, as a benchmark that keeps the queue busy
 /// (for example one that clears L2 before every call) would.
@@ -165,6 +172,19 @@ void launch(const Kokkos::Cuda& space, const R& r) {
   }
 }
 
+template <class View>
+std::int64_t differing_bytes(const View& x, const View& y) {
+  const auto* px = reinterpret_cast<const unsigned char*>(x.data());
+  const auto* py = reinterpret_cast<const unsigned char*>(y.data());
+  std::int64_t n = 0;
+  Kokkos::parallel_reduce(
+      "cmp",
+      Kokkos::RangePolicy<Kokkos::Cuda, std::int64_t>(
+          0, std::int64_t(x.span() * sizeof(typename View::value_type))),
+      KOKKOS_LAMBDA(std::int64_t i, std::int64_t & e) { e += px[i] != py[i]; }, n);
+  return n;
+}
+
 /// `positions`: the public API's position argument that `tokens` (the kernel's map) stands for.
 template <class T, class Tokens, class Positions>
 void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
@@ -218,17 +238,59 @@ void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
   const double copy = time_ms(sets, [&](int i) {
     CHECK(cudaMemcpyAsync(raw[i + 1], raw[i], std::size_t(bytes / 2), cudaMemcpyDeviceToDevice, 0));
   });
-  // q and k as two launches (each operand's rows one contiguous stream).
-  std::vector<R> rot_q, rot_k;
-  for (int i = 0; i < sets; ++i) {
-    R rq = rot[i], rk = rot[i];
-    rq.k_heads = 0;
-    rk.q_in = k[i];
-    rk.q_out = k[i];
-    rk.q_heads = s.k_heads;
-    rk.k_heads = 0;
-    rot_q.push_back(rq);
-    rot_k.push_back(rk);
+  {  // the default kernel against the generic Kokkos kernel, bit for bit
+    auto same = [&](auto make_rotation, const char* what) {
+      View4 qa("qa", s.batch, s.seq, s.q_heads, s.head_dim),
+          ka("ka", s.batch, s.seq, s.k_heads, s.head_dim);
+      View4 qb("qb", s.batch, s.seq, s.q_heads, s.head_dim),
+          kb("kb", s.batch, s.seq, s.k_heads, s.head_dim);
+      Kokkos::deep_copy(qa, q[0]);
+      Kokkos::deep_copy(ka, k[0]);
+      Kokkos::deep_copy(qb, q[0]);
+      Kokkos::deep_copy(kb, k[0]);
+      launch<Streaming>(space, make_rotation(qa, ka));
+      Impl::apply_generic(space, make_rotation(qb, kb));
+      space.fence();
+      std::int64_t bad = 0;
+      bad = differing_bytes(qa, qb) + differing_bytes(ka, kb);
+      std::printf("  check default == generic (%s): %lld differing bytes\n", what, (long long)bad);
+    };
+    same(
+        [&](const View4& qq, const View4& kk) {
+          return R{angles,
+                   tokens,
+                   qq,
+                   qq,
+                   kk,
+                   kk,
+                   std::int64_t(s.batch) * s.seq,
+                   s.q_heads,
+                   s.k_heads,
+                   s.head_dim,
+                   s.head_dim,
+                   Pairing::half_split,
+                   Direction::forward,
+                   true};
+        },
+        "in place");
+    same(
+        [&](const View4& qq, const View4& kk) {
+          return R{angles,
+                   tokens,
+                   qq,
+                   qq,
+                   kk,
+                   kk,
+                   std::int64_t(s.batch) * s.seq,
+                   s.q_heads,
+                   s.k_heads,
+                   s.head_dim,
+                   s.head_dim / 2,
+                   Pairing::interleaved,
+                   Direction::backward,
+                   true};
+        },
+        "partial interleaved backward");
   }
   struct Row {
     std::string name;
@@ -238,14 +300,14 @@ void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
   rows.push_back({"copy", copy});
   rows.push_back(
       {"vec16 default", time_ms(sets, [&](int i) { launch<Streaming>(space, rot[i]); })});
-  rows.push_back({"q then k (2 launches)", time_ms(sets, [&](int i) {
-                    launch<Streaming>(space, rot_q[i]);
-                    launch<Streaming>(space, rot_k[i]);
-                  })});
-  rows.push_back({"q then k b256 bound6", time_ms(sets, [&](int i) {
-                    launch<OneShot<1, 256, 6>>(space, rot_q[i]);
-                    launch<OneShot<1, 256, 6>>(space, rot_k[i]);
-                  })});
+  rows.push_back({"rows b512", time_ms(sets, [&](int i) { launch<Rows<512, 3>>(space, rot[i]); })});
+  rows.push_back({"rows b384", time_ms(sets, [&](int i) { launch<Rows<384, 4>>(space, rot[i]); })});
+  rows.push_back(
+      {"rows b256 bound8", time_ms(sets, [&](int i) { launch<Rows<256, 8>>(space, rot[i]); })});
+  rows.push_back(
+      {"rows b128", time_ms(sets, [&](int i) { launch<Rows<128, 12>>(space, rot[i]); })});
+  rows.push_back(
+      {"vec16 default again", time_ms(sets, [&](int i) { launch<Streaming>(space, rot[i]); })});
   {
     const std::int64_t n16 = std::int64_t(bytes / 2) / 16;
     const int blocks = int(std::min<std::int64_t>((n16 + 1023) / 1024, 132 * 8));
@@ -395,26 +457,28 @@ void run_strided(const Shape& s, const Table<M, float>& table, const Frequencies
     std::printf("  %-26s %9.2f us  %8.1f GB/s  %6.1f %% of copy\n", name, ms * 1e3,
                 bytes / (ms * 1e-3) / 1e9, 100.0 * copy / ms);
   };
+  row("default", time_ms(sets, [&](int i) { launch<Impl::cuda::RotaryTuning>(space, rot[i]); }));
   row("table-free default",
       time_ms(sets, [&](int i) { launch<Impl::cuda::RotaryTuning>(space, rot_free[i]); }));
   row("table-free groups all",
       time_ms(sets, [&](int i) { launch<HeadsOuter<0>>(space, rot_free[i]); }));
-  row("groups/block all", time_ms(sets, [&](int i) { launch<HeadsOuter<0>>(space, rot[i]); }));
-  row("groups/block 16", time_ms(sets, [&](int i) { launch<HeadsOuter<16>>(space, rot[i]); }));
   row("groups/block 8", time_ms(sets, [&](int i) { launch<HeadsOuter<8>>(space, rot[i]); }));
-  row("groups/block 4", time_ms(sets, [&](int i) { launch<HeadsOuter<4>>(space, rot[i]); }));
-  row("8 x hpt2 b256",
-      time_ms(sets, [&](int i) { launch<HeadsOuter<8, 2, 256, 1>>(space, rot[i]); }));
-  row("4 x hpt2 b256",
-      time_ms(sets, [&](int i) { launch<HeadsOuter<4, 2, 256, 1>>(space, rot[i]); }));
-  row("20 x hpt2 b512",
-      time_ms(sets, [&](int i) { launch<HeadsOuter<20, 2, 512, 2>>(space, rot[i]); }));
-  row("8 x hpt2 b512",
-      time_ms(sets, [&](int i) { launch<HeadsOuter<8, 2, 512, 2>>(space, rot[i]); }));
-  row("8 x hpt4 b256",
-      time_ms(sets, [&](int i) { launch<HeadsOuter<8, 4, 256, 1>>(space, rot[i]); }));
-  row("8 b256 bound6",
-      time_ms(sets, [&](int i) { launch<HeadsOuter<8, 1, 256, 6>>(space, rot[i]); }));
+  // One or two head groups per block, several heads per thread: the block reads long runs of a
+  // few head planes, and a thread reads its cos/sin once for all its heads.
+  row("1 x hpt2 b256",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<1, 2, 256, 4>>(space, rot[i]); }));
+  row("1 x hpt4 b256",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<1, 4, 256, 2>>(space, rot[i]); }));
+  row("1 x hpt8 b256",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<1, 8, 256, 1>>(space, rot[i]); }));
+  row("2 x hpt4 b256",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<2, 4, 256, 2>>(space, rot[i]); }));
+  row("1 x hpt4 b512",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<1, 4, 512, 1>>(space, rot[i]); }));
+  row("1 x hpt4 b128",
+      time_ms(sets, [&](int i) { launch<HeadsOuter<1, 4, 128, 4>>(space, rot[i]); }));
+  row("default again",
+      time_ms(sets, [&](int i) { launch<Impl::cuda::RotaryTuning>(space, rot[i]); }));
   for (void* p : raw) CHECK(cudaFree(p));
 }
 

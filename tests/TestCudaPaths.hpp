@@ -224,9 +224,10 @@ TEST(TEST_CATEGORY, cuda_paths_shapes) {
   });
 }
 
-/// Heads that do not fit one block per token, in problems large enough (4 waves of an H100) for
-/// q and k to get a launch each: bf16 with Llama-3-70B's 64/8 heads (8 vector pairs per head),
-/// fp32 with Llama-3-8B's 32/8 (16 pairs per head).
+/// Many heads per token in large problems: table angles with Llama-3-70B's 64/8 bf16 heads (the
+/// row kernel's blocks hold a fraction of a token's rows); computed angles with Llama-3-8B's 32/8
+/// fp32 heads, which do not fit one block of the token kernel and are large enough (4 waves of
+/// an H100) for q and k to get a launch each.
 TEST(TEST_CATEGORY, cuda_paths_operands_apart) {
   on_cuda<TEST_EXECSPACE>([](auto) {
     Worst worst;
@@ -427,7 +428,8 @@ TEST(TEST_CATEGORY, cuda_paths_fallback_double) {
 }
 
 /// Tuning that batches up to 8 heads of a token on one thread and loads plainly: exercises the
-/// per-thread head batch (ragged: 10 heads over 2 groups) and the non-streaming accessors.
+/// token kernel's per-thread head batch (computed angles; ragged: 10 heads over 2 groups) and the
+/// non-streaming accessors (both kernels).
 struct BatchedTuning : Impl::cuda::RotaryTuning {
   static constexpr int waves = 0;
   static constexpr int max_heads_per_thread = 8;
@@ -493,17 +495,23 @@ TEST(TEST_CATEGORY, cuda_paths_batched_heads) {
           batched_heads<bfloat16>(table, pairing, rotary_dim, in_place, Direction::forward);
           batched_heads<float>(frequencies, pairing, rotary_dim, in_place, Direction::backward);
         }
-    // The shapes the defaults pick: decode spreads heads over blocks; long prefill keeps a
-    // token's heads in one block (table) or batches them per thread (staged angles).
-    Impl::cuda::LaunchShape shape;
+    // The shapes the defaults pick. Table angles, token-major data: the row kernel's blocks
+    // take runs of one operand's rows; decode shrinks them to spread over the SMs.
     using Tuning = Impl::cuda::RotaryTuning;
-    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 64, 8, 40, 0, shape));
-    EXPECT_EQ(shape.head_groups, 40);
-    EXPECT_GE(std::int64_t(shape.grid.x) * shape.grid.y, 2 * 132);
-    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 32768, 8, 40, 0, shape));
-    EXPECT_EQ(shape.head_groups, 40 / Tuning::max_heads_per_thread);
-    EXPECT_EQ(shape.shared_bytes, 0u);
-    EXPECT_LE(shape.block.x * shape.block.y * shape.block.z, unsigned(Tuning::block_threads));
+    Impl::cuda::RowShape rows;
+    ASSERT_TRUE(Impl::cuda::choose_row_shape<Tuning>(132, 64 * 32, 64 * 8, 8, rows));
+    EXPECT_GE(rows.grid.x, 2u * 132);
+    EXPECT_EQ(rows.q_blocks, (64 * 32 + rows.block.y - 1) / rows.block.y);
+    ASSERT_TRUE(Impl::cuda::choose_row_shape<Tuning>(132, 32768 * 32, 32768 * 8, 8, rows));
+    EXPECT_EQ(rows.block.x * rows.block.y, unsigned(Tuning::block_threads));
+    EXPECT_EQ(rows.q_blocks, 32768 * 32 / rows.block.y);
+    EXPECT_EQ(rows.grid.x, 32768u * 40 / rows.block.y);
+    // A tiny problem: one row per block, q's blocks first.
+    ASSERT_TRUE(Impl::cuda::choose_row_shape<Tuning>(132, 15, 5, 64, rows));
+    EXPECT_EQ(rows.block.y, 1u);
+    EXPECT_EQ(rows.q_blocks, 15);
+    // Staged angles: heads batched per thread, the token's cos/sin rows in shared memory.
+    Impl::cuda::LaunchShape shape;
     const std::size_t row_bytes = 2 * 64 * sizeof(float);  // R/2 cos + R/2 sin, fp32
     ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 32768, 8, 40, row_bytes, shape));
     EXPECT_EQ(shape.head_groups, 40 / Tuning::staged_max_heads_per_thread);
@@ -520,13 +528,17 @@ TEST(TEST_CATEGORY, cuda_paths_batched_heads) {
     EXPECT_EQ(shape.block.z, unsigned(Tuning::heads_outer_block_groups));
     EXPECT_EQ(shape.block.y, unsigned(Tuning::block_threads / (8 * shape.block.z)));
     EXPECT_EQ(shape.grid.y, 40u / shape.block.z);
-    // 64 + 8 heads of 8 vector pairs do not fit a block of 512: split over grid.y (launch_vec16
-    // then gives q and k a launch each, whose 64 and 8 heads fit).
-    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 2000, 8, 72, 0, shape));
+    // cuda_paths_operands_apart's fp32 case (computed angles, 32 + 8 heads of 16 vector pairs):
+    // they do not fit a block, split over grid.y (launch_vec16 then gives q and k a launch
+    // each, whose heads fit), and the problem is large enough for that.
+    const std::size_t fp32_row_bytes = 2 * 64 * sizeof(float);
+    ASSERT_TRUE(
+        Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 1700, 16, 40, fp32_row_bytes, shape));
     EXPECT_EQ(shape.grid.y, 2u);
-    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 2000, 8, 64, 0, shape));
+    ASSERT_TRUE(
+        Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 1700, 16, 32, fp32_row_bytes, shape));
     EXPECT_EQ(shape.grid.y, 1u);
-    EXPECT_GE(std::int64_t(2000) * 8 * 72, Tuning::operands_apart_waves * 132 * 2048);
+    EXPECT_GE(std::int64_t(1700) * 16 * 40, Tuning::operands_apart_waves * 132 * 2048);
     // One vector pair per head row (R/2 = V): blockDim.z stays within its limit of 64 tokens.
     ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 1 << 20, 1, 2, 0, shape));
     EXPECT_LE(shape.block.z, 64u);

@@ -17,9 +17,11 @@
 
 #include <krope/impl/cuda/launch_shape.hpp>
 #include <krope/impl/cuda/rotary_kernel.hpp>
+#include <krope/impl/cuda/row_kernel.hpp>
 #include <krope/impl/cuda/tuning.hpp>
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <stdexcept>
@@ -98,8 +100,29 @@ template <class T>
 constexpr bool vectorizable_v = std::is_same<T, float>::value || std::is_same<T, double>::value ||
                                 std::is_same<T, bfloat16>::value || std::is_same<T, float16>::value;
 
+/// The fields both kernels take from the rotation alike.
+template <class Args, class Access, class R>
+void set_rotation_fields(Args& args, const R& r, int V) {
+  args.angles = Access::make(r.angles);
+  args.tokens = r.tokens;
+  args.half = r.rotary_dim / 2;
+  args.quarter = args.half / 2;
+  args.items = args.half / V;
+  args.tail_vectors = r.in_place ? 0 : (r.head_dim - r.rotary_dim) / V;
+  args.interleaved = r.pairing == Pairing::interleaved;
+  args.backward = r.direction == Direction::backward;
+}
+
+inline void throw_if_failed(cudaError_t error) {
+  if (error != cudaSuccess)
+    throw std::runtime_error(std::string("krope::apply[cuda_vec16]: kernel launch failed: ") +
+                             cudaGetErrorString(error));
+}
+
 /// Launches the vectorised kernel for `r` on `space` if it is eligible; returns false (having
-/// done nothing) otherwise.
+/// done nothing) otherwise. Table angles over token-major rows take the row kernel; computed
+/// angles (evaluated once per token and shared by its heads) and [b][h][t][d] data (whose
+/// blocks share each table row among a few head planes) take the token kernel.
 template <class Tuning, class R>
 bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
   using T = typename R::value_type;
@@ -107,6 +130,7 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
   using Source = typename R::angle_source;
   using Access = AngleAccess<Source>;
   using QIn = decltype(r.q_in);
+  using Tokens = decltype(r.tokens);
   if constexpr (!vectorizable_v<T>) {
     return false;
   } else {
@@ -121,14 +145,42 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
       return false;
 
     const cudaDeviceProp& prop = space.cuda_device_prop();
-    const std::size_t staged_bytes =
-        Access::type::staged ? 2 * std::size_t(half) * sizeof(Real) : 0;
-    Operand<T> q = operand_of<T>(r.q_in, r.q_out), k = operand_of<T>(r.k_in, r.k_out);
+    const Operand<T> q = operand_of<T>(r.q_in, r.q_out), k = operand_of<T>(r.k_in, r.k_out);
+    const int items = half / V;
     // Only a strided rank-4 q can have its heads outermost ([b][h][t][d] memory).
     constexpr bool strided =
         rank == 4 && !std::is_same<typename QIn::array_layout, Kokkos::LayoutRight>::value;
     const bool heads_outer = strided && q.in_stride[2] > q.in_stride[1];
-    const int items = half / V;
+
+    if constexpr (!Access::type::staged) {
+      if (!heads_outer) {
+        RowArgs<T, typename Access::type, Tokens> args;
+        set_rotation_fields<decltype(args), Access>(args, r, V);
+        args.q = q;
+        args.k = k;
+        args.q_rows = r.token_count * r.q_heads;
+        args.k_rows = r.token_count * r.k_heads;
+        const std::int64_t largest = std::max(args.q_rows, args.k_rows);
+        if constexpr (rank == 4) args.by_seq = DivMod(r.tokens.seq_len, largest);
+        args.q_by_heads = DivMod(r.q_heads, largest);
+        args.k_by_heads = DivMod(r.k_heads, largest);
+        RowShape shape;
+        if (!choose_row_shape<Tuning>(prop.multiProcessorCount, args.q_rows, args.k_rows, items,
+                                      shape))
+          return false;
+        args.q_blocks = shape.q_blocks;
+        const bool profiled = Kokkos::Tools::profileLibraryLoaded();
+        if (profiled) Kokkos::Tools::pushRegion("krope::apply[cuda_vec16]");
+        rotary_rows_kernel<Tuning, rank><<<shape.grid, shape.block, 0, space.cuda_stream()>>>(args);
+        const cudaError_t error = cudaGetLastError();
+        if (profiled) Kokkos::Tools::popRegion();
+        throw_if_failed(error);
+        return true;
+      }
+    }
+
+    const std::size_t staged_bytes =
+        Access::type::staged ? 2 * std::size_t(half) * sizeof(Real) : 0;
     auto shape_for = [&](int heads, LaunchShape& shape) {
       return choose_launch_shape<Tuning>(prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor,
                                          r.token_count, items, heads, staged_bytes, shape,
@@ -147,19 +199,10 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
                            Tuning::operands_apart_waves * resident &&
                        shape_for(r.q_heads, q_shape) && shape_for(r.k_heads, k_shape);
 
-    using Tokens = decltype(r.tokens);
-    using Args = RotaryArgs<T, typename Access::type, Tokens>;
-    Args args;
-    args.angles = Access::make(r.angles);
-    args.tokens = r.tokens;
-    if constexpr (rank == 4) args.split = TokenSplit(r.tokens.seq_len, r.token_count);
+    RotaryArgs<T, typename Access::type, Tokens> args;
+    set_rotation_fields<decltype(args), Access>(args, r, V);
+    if constexpr (rank == 4) args.by_seq = DivMod(r.tokens.seq_len, r.token_count);
     args.token_count = r.token_count;
-    args.half = half;
-    args.quarter = half / 2;
-    args.items = items;
-    args.tail_vectors = r.in_place ? 0 : (r.head_dim - r.rotary_dim) / V;
-    args.interleaved = r.pairing == Pairing::interleaved;
-    args.backward = r.direction == Direction::backward;
 
     // One launch over the heads of `first` then those of `second`.
     auto launch = [&](LaunchShape s, const Operand<T>& first, const Operand<T>& second) {
@@ -197,31 +240,18 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
       error = launch(shape, q, k);
     }
     if (profiled) Kokkos::Tools::popRegion();
-    if (error != cudaSuccess)
-      throw std::runtime_error(std::string("krope::apply[cuda_vec16]: kernel launch failed: ") +
-                               cudaGetErrorString(error));
+    throw_if_failed(error);
     return true;
   }
 }
-
-/// The tuning a rotation's position map calls for.
-template <class Tokens>
-struct TuningFor {
-  using type = RotaryTuning;
-};
-template <class MemorySpace>
-struct TuningFor<IdTokens<MemorySpace>> {
-  using type = GatheredRowsTuning;
-};
 
 }  // namespace cuda
 
 template <class R>
 struct Apply<Kokkos::Cuda, R> {
   static void run(const Kokkos::Cuda& space, const R& rotation) {
-    using Tuning = typename cuda::TuningFor<decltype(rotation.tokens)>::type;
     if (!cuda_force_generic.load(std::memory_order_relaxed) &&
-        cuda::launch_vec16<Tuning>(space, rotation)) {
+        cuda::launch_vec16<cuda::RotaryTuning>(space, rotation)) {
       cuda_last_path.store(CudaPath::vec16, std::memory_order_relaxed);
       return;
     }

@@ -84,4 +84,28 @@ bool choose_launch_shape(int sm_count, int threads_per_sm, std::int64_t tokens, 
   }
 }
 
+/// The row kernel's grid: q's rows then k's, `rows` per block (block (items, rows)), the block
+/// halved while the grid has fewer than min_blocks_per_sm blocks per SM (decode).
+struct RowShape {
+  dim3 grid, block;
+  std::int64_t q_blocks = 0;
+};
+
+template <class Tuning>
+bool choose_row_shape(int sm_count, std::int64_t q_rows, std::int64_t k_rows, int items,
+                      RowShape& shape) {
+  if (items < 1 || items > Tuning::block_threads || q_rows + k_rows < 1) return false;
+  for (int threads = Tuning::block_threads;; threads /= 2) {
+    const int rows = std::max(1, threads / items);
+    const std::int64_t q_blocks = (q_rows + rows - 1) / rows, k_blocks = (k_rows + rows - 1) / rows;
+    if (q_blocks + k_blocks > 0x7fffffff) return false;
+    shape.grid = dim3(static_cast<unsigned>(q_blocks + k_blocks), 1, 1);
+    shape.block = dim3(static_cast<unsigned>(items), static_cast<unsigned>(rows), 1);
+    shape.q_blocks = q_blocks;
+    if (threads / 2 < Tuning::min_block_threads ||
+        q_blocks + k_blocks >= std::int64_t(Tuning::min_blocks_per_sm) * sm_count)
+      return true;
+  }
+}
+
 }  // namespace krope::Impl::cuda

@@ -20,9 +20,9 @@
 /// rotates, stores and exits: one shot per thread.
 
 #include <krope/impl/cuda/vector_access.hpp>
+#include <krope/impl/div_mod.hpp>
 #include <krope/impl/rotation.hpp>
 #include <krope/impl/token_positions.hpp>
-#include <krope/impl/token_split.hpp>
 
 #include <cstdint>
 
@@ -94,7 +94,7 @@ struct RotaryArgs {
   Operand<T> q, k;
   Angles angles;
   Tokens tokens;
-  TokenSplit split;  ///< token -> (b, t) of [batch][seq] data (rank 4)
+  DivMod by_seq;  ///< token -> (b, t) of [batch][seq] data (rank 4)
   std::int64_t token_count = 0;
   int half = 0;                  ///< R/2: lanes per rotary half, and pairs per head
   int quarter = 0;               ///< R/4: the first pair of the second half (interleaved)
@@ -191,7 +191,7 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
   // loads leave within a few instructions of the thread's start. The position (which may load
   // an id or an offset, or search cu_seqlens) is looked up once they are in flight.
   std::int64_t b = 0, t = 0;
-  if constexpr (Rank == 4) a.split(token, b, t);
+  if constexpr (Rank == 4) a.by_seq(token, b, t);
 
   const int q_heads = a.q.heads, heads = q_heads + a.k.heads, groups = a.head_groups;
   const T* q_in = a.q.in + token_offset<Rank>(a.q.in_stride, token, b, t);

@@ -10,9 +10,10 @@ namespace krope::Impl::cuda {
 struct RotaryTuning {
   /// Bytes per vector access: one LDG.E.128 / STG.E.128.
   static constexpr int vector_bytes = 16;
-  /// Largest and smallest block; small problems shrink the block to spread over more SMs. 512
-  /// holds every head of a Llama-3 token (8 x 40) in one block, so its cos/sin row is read once.
-  static constexpr int block_threads = 512;
+  /// Largest and smallest block of the table kernels; small problems shrink the block to spread
+  /// over more SMs. The row kernel measured 256 > 512 > 128 (1024: -15 points; perf/NOTES.md,
+  /// version 28); the token kernel's [b][h][t][d] blocks are the same at 256 and 512.
+  static constexpr int block_threads = 256;
   static constexpr int min_block_threads = 64;
   /// Most heads one thread rotates (all loaded before the first store, one shot). 1 measured best
   /// on H100 (perf/NOTES.md): every extra head costs registers and with them occupancy, while the
@@ -28,9 +29,8 @@ struct RotaryTuning {
   static constexpr bool streaming = true;
   static constexpr bool streaming_stores = true;
   /// Second __launch_bounds__ argument (resident blocks per SM the register budget must allow):
-  /// 3 blocks of 512 caps the kernel at 40 registers (46 uncapped for bf16; no spills), 1536
-  /// threads per SM. Fewer registers spill.
-  static constexpr int min_blocks_per_sm_bound = 3;
+  /// 6 blocks of 256 caps the table kernels at 40 registers (no spills), 1536 threads per SM.
+  static constexpr int min_blocks_per_sm_bound = 6;
   /// The same three limits for angles evaluated in the kernel (table-free), whose threads also
   /// stage their block's cos/sin rows in shared memory: the fp64 series needs more registers.
   static constexpr int staged_block_threads = 256;
@@ -49,15 +49,6 @@ struct RotaryTuning {
   static constexpr int operands_apart_waves = 4;
   /// Dynamic shared memory a block may stage its tokens' cos/sin rows in.
   static constexpr int max_shared_bytes = 48 * 1024;
-};
-
-/// Position ids: a thread's cos/sin row address waits for its id (a dependent load), so threads
-/// live longer; two heads per thread keep more bytes in flight meanwhile (perf/NOTES.md: 92.8%
-/// -> 95.0% of copy at the Llama shape, 56 registers).
-struct GatheredRowsTuning : RotaryTuning {
-  static constexpr int block_threads = 256;
-  static constexpr int max_heads_per_thread = 2;
-  static constexpr int min_blocks_per_sm_bound = 1;
 };
 
 }  // namespace krope::Impl::cuda

@@ -1,9 +1,9 @@
-// Impl::TokenSplit (the CUDA kernel's token -> (sequence, index) split by a multiply-high)
-// agrees with 64-bit division for every divisor that matters and tokens up to 2^31: small and
-// power-of-two sequence lengths exhaustively, random ones on random and extreme tokens, and the
-// wide fallback past 2^31.
+// Impl::DivMod (the CUDA kernels' n -> (n / d, n % d) by a multiply-high) agrees with 64-bit
+// division for every divisor that matters and numerators up to 2^31: small and power-of-two
+// divisors exhaustively, random ones on random and extreme numerators, and the wide fallback
+// past 2^31.
 
-#include <krope/impl/token_split.hpp>
+#include <krope/impl/div_mod.hpp>
 
 #include <gtest/gtest.h>
 
@@ -13,13 +13,13 @@
 
 namespace {
 
-using krope::Impl::TokenSplit;
+using krope::Impl::DivMod;
 
-void expect_split(const TokenSplit& split, std::int64_t token) {
+void expect_split(const DivMod& split, std::int64_t token) {
   std::int64_t b = -1, t = -1;
   split(token, b, t);
-  ASSERT_EQ(b, token / split.seq_len) << "token " << token << " seq_len " << split.seq_len;
-  ASSERT_EQ(t, token % split.seq_len) << "token " << token << " seq_len " << split.seq_len;
+  ASSERT_EQ(b, token / split.divisor) << "token " << token << " divisor " << split.divisor;
+  ASSERT_EQ(t, token % split.divisor) << "token " << token << " divisor " << split.divisor;
 }
 
 std::vector<std::int64_t> tokens_for(std::int64_t seq, std::mt19937_64& rng) {
@@ -35,31 +35,31 @@ std::vector<std::int64_t> tokens_for(std::int64_t seq, std::mt19937_64& rng) {
   return valid;
 }
 
-TEST(TokenSplit, MatchesDivisionForSmallAndPowerOfTwoLengths) {
+TEST(DivMod, MatchesDivisionForSmallAndPowerOfTwoLengths) {
   std::mt19937_64 rng(5);
   std::vector<std::int64_t> lengths;
   for (std::int64_t s = 1; s <= 5000; ++s) lengths.push_back(s);
   for (int k = 13; k < 31; ++k)
     for (std::int64_t d : {-1, 0, 1}) lengths.push_back((std::int64_t(1) << k) + d);
   for (std::int64_t seq : lengths) {
-    const TokenSplit split(seq, (std::int64_t(1) << 31) - 1);
+    const DivMod split(seq, (std::int64_t(1) << 31) - 1);
     ASSERT_FALSE(split.wide);
     for (std::int64_t token : tokens_for(seq, rng)) expect_split(split, token);
   }
 }
 
-TEST(TokenSplit, MatchesDivisionForRandomLengths) {
+TEST(DivMod, MatchesDivisionForRandomLengths) {
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<std::int64_t> length(1, (std::int64_t(1) << 31) - 1);
   for (int i = 0; i < 20000; ++i) {
     const std::int64_t seq = length(rng);
-    const TokenSplit split(seq, 1000);
+    const DivMod split(seq, 1000);
     for (std::int64_t token : tokens_for(seq, rng)) expect_split(split, token);
   }
 }
 
-TEST(TokenSplit, ExhaustiveTokensForOneLength) {
-  const TokenSplit split(4095, std::int64_t(1) << 24);
+TEST(DivMod, ExhaustiveTokensForOneLength) {
+  const DivMod split(4095, std::int64_t(1) << 24);
   for (std::int64_t token = 0; token < (std::int64_t(1) << 24); ++token) {
     std::int64_t b, t;
     split(token, b, t);
@@ -70,9 +70,9 @@ TEST(TokenSplit, ExhaustiveTokensForOneLength) {
   }
 }
 
-TEST(TokenSplit, LargeCountsTakeTheWideDivision) {
+TEST(DivMod, LargeCountsTakeTheWideDivision) {
   const std::int64_t past = std::int64_t(1) << 31;
-  const TokenSplit by_count(4096, past), by_length(past + 7, 10);
+  const DivMod by_count(4096, past), by_length(past + 7, 10);
   EXPECT_TRUE(by_count.wide);
   EXPECT_TRUE(by_length.wide);
   for (std::int64_t token : {past, past + 4095, 3 * past + 12345, std::int64_t(1) << 40})

@@ -1,0 +1,95 @@
+#pragma once
+/// \file row_kernel.hpp
+/// The vectorised rotary kernel over head rows, for table angles and token-major data
+/// ([batch][seq][heads][dim] or packed [tokens][heads][dim]). The rows of q, then those of k, are
+/// numbered token by token, head by head; a block takes a run of consecutive rows of one
+/// operand, so it reads one stretch of memory whatever the head counts (the token kernel's
+/// blocks read a token's q rows and its k rows, or slices of them when its heads do not fit one
+/// block). A thread owns one vector pair of one row (lanes as in
+/// rotary_kernel.hpp): it issues its two loads, then finds its row's token and position, reads
+/// its lanes' cos/sin from the table row (shared through L1 by the token's other heads in the
+/// block), rotates, stores and exits. Against the token kernel (a block per token's q and k
+/// heads): +0.4 to +1.7 points of copy bandwidth (perf/NOTES.md, version 28).
+
+#include <krope/impl/cuda/rotary_kernel.hpp>
+#include <krope/impl/cuda/vector_access.hpp>
+#include <krope/impl/div_mod.hpp>
+
+#include <cstdint>
+
+namespace krope::Impl::cuda {
+
+template <class T, class Angles, class Tokens>
+struct RowArgs {
+  Operand<T> q, k;
+  Angles angles;
+  Tokens tokens;
+  DivMod by_seq;                  ///< token -> (b, t) of [batch][seq] data (rank 4)
+  DivMod q_by_heads, k_by_heads;  ///< row -> (token, head) of each operand
+  std::int64_t q_rows = 0, k_rows = 0;
+  std::int64_t q_blocks = 0;  ///< blocks [0, q_blocks) rotate q rows, the rest k rows
+  int half = 0, quarter = 0, items = 0, tail_vectors = 0;
+  bool interleaved = false;
+  bool backward = false;
+};
+
+/// Block (items, rows): threadIdx.x = vector pair in the row, threadIdx.y = row in the block.
+template <class Tuning, int Rank, class T, class Angles, class Tokens>
+__global__ void __launch_bounds__(Tuning::block_threads, Tuning::min_blocks_per_sm_bound)
+    rotary_rows_kernel(const RowArgs<T, Angles, Tokens> a) {
+  static_assert(!Angles::staged, "the row kernel reads table rows");
+  using Real = arithmetic_t<T>;
+  constexpr int V = Vector<T>::width, H = V / 2;
+  constexpr bool streaming = Tuning::streaming;
+  constexpr bool streaming_stores = Tuning::streaming_stores;
+
+  // The operand is uniform over the block: every field below is a select, not an indexed read
+  // of the parameter space.
+  const bool is_q = blockIdx.x < a.q_blocks;
+  const std::int64_t block = is_q ? blockIdx.x : blockIdx.x - a.q_blocks;
+  const std::int64_t row = block * blockDim.y + threadIdx.y;
+  if (row >= (is_q ? a.q_rows : a.k_rows)) return;
+  const DivMod by_heads = is_q ? a.q_by_heads : a.k_by_heads;
+
+  std::int64_t token = 0, h = 0, b = 0, t = 0;
+  by_heads(row, token, h);
+  if constexpr (Rank == 4) a.by_seq(token, b, t);
+  const std::int64_t is0 = is_q ? a.q.in_stride[0] : a.k.in_stride[0];
+  const std::int64_t is1 = is_q ? a.q.in_stride[1] : a.k.in_stride[1];
+  const std::int64_t is2 = is_q ? a.q.in_stride[2] : a.k.in_stride[2];
+  const std::int64_t in_offset = (Rank == 4 ? b * is0 + t * is1 : token * is0) + h * is2;
+  const T* in = (is_q ? a.q.in : a.k.in) + in_offset;
+  const int x = threadIdx.x;
+  const int lo_lane = x * V, hi_lane = a.half + x * V;
+  uint4 lo = load16<streaming>(in + lo_lane);
+  uint4 hi = load16<streaming>(in + hi_lane);
+
+  const std::int64_t os0 = is_q ? a.q.out_stride[0] : a.k.out_stride[0];
+  const std::int64_t os1 = is_q ? a.q.out_stride[1] : a.k.out_stride[1];
+  const std::int64_t os2 = is_q ? a.q.out_stride[2] : a.k.out_stride[2];
+  T* out = (is_q ? a.q.out : a.k.out) + (Rank == 4 ? b * os0 + t * os1 : token * os0) + h * os2;
+  if (a.tail_vectors > 0) {  // out of place, partial rotary: copy lanes [R, D) meanwhile
+    const int tail = 2 * a.half;
+    for (int v = x; v < a.tail_vectors; v += a.items)
+      store16<streaming_stores>(out + tail + v * V, load16<streaming>(in + tail + v * V));
+  }
+
+  TokenCoord coord;
+  if constexpr (Rank == 4)
+    coord = a.tokens(b, t);
+  else
+    coord = a.tokens(token);
+  const int chunk_a = a.interleaved ? x * H : x * V;
+  const int chunk_b = a.interleaved ? a.quarter + x * H : x * V + H;
+  Real c[V], s[V];
+  a.angles.template load<H>(coord.position, chunk_a, chunk_b, c, s);
+  if (a.backward) {
+#pragma unroll
+    for (int i = 0; i < V; ++i) s[i] = -s[i];
+  }
+  rotate_vectors<T>(lo, hi, c, s, a.interleaved);
+  store16<streaming_stores>(out + lo_lane, lo);
+  store16<streaming_stores>(out + hi_lane, hi);
+}
+
+}  // namespace krope::Impl::cuda
