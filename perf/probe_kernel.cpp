@@ -300,12 +300,6 @@ void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
   rows.push_back({"copy", copy});
   rows.push_back(
       {"vec16 default", time_ms(sets, [&](int i) { launch<Streaming>(space, rot[i]); })});
-  rows.push_back({"rows b512", time_ms(sets, [&](int i) { launch<Rows<512, 3>>(space, rot[i]); })});
-  rows.push_back({"rows b384", time_ms(sets, [&](int i) { launch<Rows<384, 4>>(space, rot[i]); })});
-  rows.push_back(
-      {"rows b256 bound8", time_ms(sets, [&](int i) { launch<Rows<256, 8>>(space, rot[i]); })});
-  rows.push_back(
-      {"rows b128", time_ms(sets, [&](int i) { launch<Rows<128, 12>>(space, rot[i]); })});
   rows.push_back(
       {"vec16 default again", time_ms(sets, [&](int i) { launch<Streaming>(space, rot[i]); })});
   {

@@ -4,10 +4,11 @@
 ///
 /// Takes over when every q/k View has a contiguous innermost dimension, 16-byte aligned data and
 /// 16-byte multiple strides, R/2 and head_dim are multiples of the vector width V = 16/sizeof(T),
-/// and the table rows are 16-byte aligned; otherwise it falls back to apply_generic. Launches the
-/// raw kernel on space.cuda_stream() (once, or once for q and once for k when a token's heads do
-/// not fit one block): no allocation, no synchronisation, no device query beyond Kokkos' cached
-/// device properties.
+/// and the table rows are 16-byte aligned; otherwise it falls back to apply_generic. Launches a
+/// raw kernel on space.cuda_stream(): the row kernel (row_kernel.hpp) or the token kernel
+/// (rotary_kernel.hpp; once, or once for q and once for k when a token's heads do not fit one
+/// block). No allocation, no synchronisation, no device query beyond Kokkos' cached device
+/// properties.
 
 #include <krope/impl/angle_sources.hpp>
 #include <krope/impl/apply_generic.hpp>
@@ -120,9 +121,10 @@ inline void throw_if_failed(cudaError_t error) {
 }
 
 /// Launches the vectorised kernel for `r` on `space` if it is eligible; returns false (having
-/// done nothing) otherwise. Table angles over token-major rows take the row kernel; computed
-/// angles (evaluated once per token and shared by its heads) and [b][h][t][d] data (whose
-/// blocks share each table row among a few head planes) take the token kernel.
+/// done nothing) otherwise. Table angles over token-major rows with several heads per token take
+/// the row kernel; computed angles (evaluated once per token and shared by its heads),
+/// [b][h][t][d] data (whose blocks share each table row among a few head planes) and tokens with
+/// few heads take the token kernel.
 template <class Tuning, class R>
 bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
   using T = typename R::value_type;
@@ -152,8 +154,13 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
         rank == 4 && !std::is_same<typename QIn::array_layout, Kokkos::LayoutRight>::value;
     const bool heads_outer = strided && q.in_stride[2] > q.in_stride[1];
 
+    // The row kernel reads each table row in q's pass and again in k's. With few heads per token
+    // the table is as large as the data and leaves L2 in between (1 x 63488 x 128, one q and one
+    // k head: -21%), so such problems keep the token kernel, whose blocks hold a token's q and k.
+    const std::size_t token_bytes = std::size_t(r.q_heads + r.k_heads) * r.head_dim * sizeof(T);
+    const std::size_t table_row_bytes = 2 * std::size_t(half) * sizeof(Real);
     if constexpr (!Access::type::staged) {
-      if (!heads_outer) {
+      if (!heads_outer && token_bytes >= Tuning::row_kernel_min_token_bytes * table_row_bytes) {
         RowArgs<T, typename Access::type, Tokens> args;
         set_rotation_fields<decltype(args), Access>(args, r, V);
         args.q = q;

@@ -1,10 +1,12 @@
 #pragma once
 /// \file rotary_kernel.hpp
-/// The vectorised rotary kernel. Each thread owns one "vector pair" of a head row: the 16 bytes
-/// at lanes [xV, xV+V) of the first rotary half and the 16 bytes at [R/2 + xV, R/2 + xV + V) of
-/// the second (V = 16 / sizeof(T)). It reads the V cos and V sin values those lanes need once,
-/// keeps them in registers, and rotates the same lanes of every head it owns (q heads then k
-/// heads; as many as the tuning allows: one for table rows, two for position ids or staged rows).
+/// The vectorised rotary kernel over tokens: a block holds whole tokens' q and k heads (computed
+/// angles, [b][h][t][d] data, tokens of few heads; row_kernel.hpp takes the rest). Each thread
+/// owns one "vector pair" of a head row: the 16 bytes at lanes [xV, xV+V) of the first rotary
+/// half and the 16 bytes at [R/2 + xV, R/2 + xV + V) of the second (V = 16 / sizeof(T)). It
+/// reads the V cos and V sin values those lanes need once, keeps them in registers, and rotates
+/// the same lanes of every head it owns (q heads then k heads; as many as the tuning allows: one
+/// for table rows, two for staged rows).
 ///
 ///   half_split:  lane i of the first vector pairs with lane i of the second, pair xV + i.
 ///   interleaved: lanes (2m, 2m+1) of each vector form a pair: pairs xV/2 + m (first vector)

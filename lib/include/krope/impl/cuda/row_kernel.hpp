@@ -1,15 +1,17 @@
 #pragma once
 /// \file row_kernel.hpp
-/// The vectorised rotary kernel over head rows, for table angles and token-major data
-/// ([batch][seq][heads][dim] or packed [tokens][heads][dim]). The rows of q, then those of k, are
-/// numbered token by token, head by head; a block takes a run of consecutive rows of one
-/// operand, so it reads one stretch of memory whatever the head counts (the token kernel's
-/// blocks read a token's q rows and its k rows, or slices of them when its heads do not fit one
-/// block). A thread owns one vector pair of one row (lanes as in
+/// The vectorised rotary kernel over head rows, for table angles, token-major data
+/// ([batch][seq][heads][dim] or packed [tokens][heads][dim]) and tokens of several heads (few
+/// heads: see launch_vec16). The rows of q, then those of k, are numbered token by token, head
+/// by head; a block takes a run of consecutive rows of one operand, so it reads one stretch of
+/// memory whatever the head counts (the token kernel's blocks read a token's q rows and its k
+/// rows, or slices of them when its heads do not fit one block). q's blocks all come first: the
+/// grid walks each operand in one pass (tiles of tokens, q then k blocks per tile, measured
+/// 0.2-1.0 point slower). A thread owns one vector pair of one row (lanes as in
 /// rotary_kernel.hpp): it issues its two loads, then finds its row's token and position, reads
 /// its lanes' cos/sin from the table row (shared through L1 by the token's other heads in the
-/// block), rotates, stores and exits. Against the token kernel (a block per token's q and k
-/// heads): +0.4 to +1.7 points of copy bandwidth (perf/NOTES.md, version 28).
+/// block), rotates, stores and exits. Against the token kernel: +0.5 to +2.3% of bandwidth at
+/// the suite's large shapes (perf/NOTES.md, version 28).
 
 #include <krope/impl/cuda/rotary_kernel.hpp>
 #include <krope/impl/cuda/vector_access.hpp>

@@ -47,6 +47,9 @@ struct RotaryTuning {
   /// When a token's heads do not fit one block, q and k get a launch each (whole rows per
   /// block) once the problem covers this many waves of resident threads (perf/NOTES.md, v26).
   static constexpr int operands_apart_waves = 4;
+  /// Table angles take the row kernel when a token's q and k rows hold at least this many times
+  /// the bytes of its table row (Llama-3 bf16: 20; 1 q and 1 k head of 128: 1, token kernel).
+  static constexpr int row_kernel_min_token_bytes = 4;
   /// Dynamic shared memory a block may stage its tokens' cos/sin rows in.
   static constexpr int max_shared_bytes = 48 * 1024;
 };
