@@ -1,6 +1,6 @@
 // 64-bit indexing: one bf16 q tensor of more than 2^31 elements, rotated on the device, with the
-// last tokens (whose flat indices lie past 2^31) checked against the fp64 reference. Runs on
-// device backends only (it needs 4.3 GB).
+// last tokens (whose flat indices lie past 2^31) checked against the fp64 reference, with
+// table-free angles and with a table. Runs on device backends only (it needs 4.9 GB).
 
 #include "support/apply_case.hpp"
 
@@ -35,26 +35,21 @@ struct FillHashed {
   }
 };
 
-TEST(TEST_CATEGORY, indexing_past_two_to_the_31) {
-  if (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Memory>::accessible)
-    GTEST_SKIP() << "needs 4.3 GB of device memory; runs on GPU backends";
-  const std::int64_t heads = 16, dim = 128, seq = (std::int64_t(1) << 31) / (heads * dim) + 64;
-  Big q(Kokkos::view_alloc("q", Kokkos::WithoutInitializing), 1, seq, heads, dim);
-  Big k(Kokkos::view_alloc("k", Kokkos::WithoutInitializing), 1, seq, 1, dim);
-  ASSERT_GT(q.size(), std::size_t(1) << 31);
+/// Rotates q (> 2^31 elements) and k with `angles` and checks q's last 8 tokens, whose flat
+/// indices lie past 2^31 + 65536.
+template <class Angles>
+void check_past_two_to_the_31(const Config& config, const Angles& angles, const Big& q,
+                              const Big& k) {
   Kokkos::parallel_for("fill_q",
                        Kokkos::RangePolicy<Space, Kokkos::IndexType<std::int64_t>>(0, q.size()),
                        FillHashed{q});
   Kokkos::parallel_for("fill_k",
                        Kokkos::RangePolicy<Space, Kokkos::IndexType<std::int64_t>>(0, k.size()),
                        FillHashed{k});
-  Config config;
-  config.head_dim = dim;
-  config.theta = 5e5;
-  krope::apply(Space(), make_frequencies<Memory>(config), q, k, krope::contiguous{0});
+  krope::apply(Space(), angles, q, k, krope::contiguous{0});
   Space().fence();
 
-  // The last 8 tokens of q: flat indices from 2^31 + 65536 on.
+  const std::int64_t seq = q.extent(1), heads = q.extent(2), dim = q.extent(3);
   const std::int64_t first = seq - 8;
   auto tail =
       host_copy(Kokkos::subview(q, 0, std::make_pair(first, seq), Kokkos::ALL, Kokkos::ALL));
@@ -71,6 +66,28 @@ TEST(TEST_CATEGORY, indexing_past_two_to_the_31) {
     }
   const auto ref = reference_rope(config, spectrum(config), in, rows);
   EXPECT_LE(relative_error(out, ref), 1.5 * error_bound<krope::bfloat16>());
+}
+
+/// Both angle sources: table-free angles (evaluated per token) and a table (on Cuda these take
+/// the token kernel and the row kernel).
+TEST(TEST_CATEGORY, indexing_past_two_to_the_31) {
+  if (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Memory>::accessible)
+    GTEST_SKIP() << "needs 4.9 GB of device memory; runs on GPU backends";
+  const std::int64_t heads = 16, dim = 128, seq = (std::int64_t(1) << 31) / (heads * dim) + 64;
+  Big q(Kokkos::view_alloc("q", Kokkos::WithoutInitializing), 1, seq, heads, dim);
+  Big k(Kokkos::view_alloc("k", Kokkos::WithoutInitializing), 1, seq, 1, dim);
+  ASSERT_GT(q.size(), std::size_t(1) << 31);
+  Config config;
+  config.head_dim = dim;
+  config.theta = 5e5;
+  {
+    SCOPED_TRACE("table-free angles");
+    check_past_two_to_the_31(config, make_frequencies<Memory>(config), q, k);
+  }
+  {
+    SCOPED_TRACE("table");
+    check_past_two_to_the_31(config, make_table<Memory, float>(config, seq), q, k);
+  }
 }
 
 }  // namespace

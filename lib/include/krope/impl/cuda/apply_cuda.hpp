@@ -168,7 +168,7 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
         args.q_rows = r.token_count * r.q_heads;
         args.k_rows = r.token_count * r.k_heads;
         const std::int64_t largest = std::max(args.q_rows, args.k_rows);
-        if constexpr (rank == 4) args.by_seq = DivMod(r.tokens.seq_len, largest);
+        if constexpr (rank == 4) args.by_seq = DivMod(r.tokens.seq_len, r.token_count);
         args.q_by_heads = DivMod(r.q_heads, largest);
         args.k_by_heads = DivMod(r.k_heads, largest);
         RowShape shape;

@@ -21,6 +21,7 @@
 
 namespace krope::Impl::cuda {
 
+/// The row kernel's arguments: the rotation's fields and the launch's row splits.
 template <class T, class Angles, class Tokens>
 struct RowArgs {
   Operand<T> q, k;
