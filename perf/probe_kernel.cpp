@@ -239,7 +239,23 @@ void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
     CHECK(cudaMemcpyAsync(raw[i + 1], raw[i], std::size_t(bytes / 2), cudaMemcpyDeviceToDevice, 0));
   });
   {  // the default kernel against the generic Kokkos kernel, bit for bit
-    auto same = [&](auto make_rotation, const char* what) {
+    auto same = [&](int rotary_dim, Pairing pairing, Direction direction, const char* what) {
+      auto rotation = [&](const View4& qq, const View4& kk) {
+        return R{angles,
+                 tokens,
+                 qq,
+                 qq,
+                 kk,
+                 kk,
+                 std::int64_t(s.batch) * s.seq,
+                 s.q_heads,
+                 s.k_heads,
+                 s.head_dim,
+                 rotary_dim,
+                 pairing,
+                 direction,
+                 true};
+      };
       View4 qa("qa", s.batch, s.seq, s.q_heads, s.head_dim),
           ka("ka", s.batch, s.seq, s.k_heads, s.head_dim);
       View4 qb("qb", s.batch, s.seq, s.q_heads, s.head_dim),
@@ -248,49 +264,14 @@ void run_shape(const Shape& s, const Tokens& tokens, const Positions& positions,
       Kokkos::deep_copy(ka, k[0]);
       Kokkos::deep_copy(qb, q[0]);
       Kokkos::deep_copy(kb, k[0]);
-      launch<Streaming>(space, make_rotation(qa, ka));
-      Impl::apply_generic(space, make_rotation(qb, kb));
+      launch<Streaming>(space, rotation(qa, ka));
+      Impl::apply_generic(space, rotation(qb, kb));
       space.fence();
-      std::int64_t bad = 0;
-      bad = differing_bytes(qa, qb) + differing_bytes(ka, kb);
+      const std::int64_t bad = differing_bytes(qa, qb) + differing_bytes(ka, kb);
       std::printf("  check default == generic (%s): %lld differing bytes\n", what, (long long)bad);
     };
-    same(
-        [&](const View4& qq, const View4& kk) {
-          return R{angles,
-                   tokens,
-                   qq,
-                   qq,
-                   kk,
-                   kk,
-                   std::int64_t(s.batch) * s.seq,
-                   s.q_heads,
-                   s.k_heads,
-                   s.head_dim,
-                   s.head_dim,
-                   Pairing::half_split,
-                   Direction::forward,
-                   true};
-        },
-        "in place");
-    same(
-        [&](const View4& qq, const View4& kk) {
-          return R{angles,
-                   tokens,
-                   qq,
-                   qq,
-                   kk,
-                   kk,
-                   std::int64_t(s.batch) * s.seq,
-                   s.q_heads,
-                   s.k_heads,
-                   s.head_dim,
-                   s.head_dim / 2,
-                   Pairing::interleaved,
-                   Direction::backward,
-                   true};
-        },
-        "partial interleaved backward");
+    same(s.head_dim, Pairing::half_split, Direction::forward, "in place");
+    same(s.head_dim / 2, Pairing::interleaved, Direction::backward, "partial interleaved backward");
   }
   struct Row {
     std::string name;

@@ -102,10 +102,12 @@ constexpr bool vectorizable_v = std::is_same<T, float>::value || std::is_same<T,
                                 std::is_same<T, bfloat16>::value || std::is_same<T, float16>::value;
 
 /// The fields both kernels take from the rotation alike.
-template <class Args, class Access, class R>
-void set_rotation_fields(Args& args, const R& r, int V) {
+template <class Access, class T, class Angles, class Tokens, class R>
+void set_rotation_fields(RotationArgs<T, Angles, Tokens>& args, const R& r) {
+  constexpr int V = Vector<T>::width;
   args.angles = Access::make(r.angles);
   args.tokens = r.tokens;
+  if constexpr (decltype(r.q_in)::rank == 4) args.by_seq = DivMod(r.tokens.seq_len, r.token_count);
   args.half = r.rotary_dim / 2;
   args.quarter = args.half / 2;
   args.items = args.half / V;
@@ -114,7 +116,14 @@ void set_rotation_fields(Args& args, const R& r, int V) {
   args.backward = r.direction == Direction::backward;
 }
 
-inline void throw_if_failed(cudaError_t error) {
+/// Runs `launches` (which returns the first launch error) inside the Kokkos Tools region of the
+/// call, and throws if a launch failed.
+template <class F>
+void launch_in_region(F&& launches) {
+  const bool profiled = Kokkos::Tools::profileLibraryLoaded();
+  if (profiled) Kokkos::Tools::pushRegion("krope::apply[cuda_vec16]");
+  const cudaError_t error = launches();
+  if (profiled) Kokkos::Tools::popRegion();
   if (error != cudaSuccess)
     throw std::runtime_error(std::string("krope::apply[cuda_vec16]: kernel launch failed: ") +
                              cudaGetErrorString(error));
@@ -158,17 +167,16 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
     // the table is as large as the data and leaves L2 in between (1 x 63488 x 128, one q and one
     // k head: -21%), so such problems keep the token kernel, whose blocks hold a token's q and k.
     const std::size_t token_bytes = std::size_t(r.q_heads + r.k_heads) * r.head_dim * sizeof(T);
-    const std::size_t table_row_bytes = 2 * std::size_t(half) * sizeof(Real);
+    const std::size_t angle_row_bytes = 2 * std::size_t(half) * sizeof(Real);  // cos + sin
     if constexpr (!Access::type::staged) {
-      if (!heads_outer && token_bytes >= Tuning::row_kernel_min_token_bytes * table_row_bytes) {
+      if (!heads_outer && token_bytes >= Tuning::row_kernel_min_token_bytes * angle_row_bytes) {
         RowArgs<T, typename Access::type, Tokens> args;
-        set_rotation_fields<decltype(args), Access>(args, r, V);
+        set_rotation_fields<Access>(args, r);
         args.q = q;
         args.k = k;
         args.q_rows = r.token_count * r.q_heads;
         args.k_rows = r.token_count * r.k_heads;
         const std::int64_t largest = std::max(args.q_rows, args.k_rows);
-        if constexpr (rank == 4) args.by_seq = DivMod(r.tokens.seq_len, r.token_count);
         args.q_by_heads = DivMod(r.q_heads, largest);
         args.k_by_heads = DivMod(r.k_heads, largest);
         RowShape shape;
@@ -176,18 +184,16 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
                                       shape))
           return false;
         args.q_blocks = shape.q_blocks;
-        const bool profiled = Kokkos::Tools::profileLibraryLoaded();
-        if (profiled) Kokkos::Tools::pushRegion("krope::apply[cuda_vec16]");
-        rotary_rows_kernel<Tuning, rank><<<shape.grid, shape.block, 0, space.cuda_stream()>>>(args);
-        const cudaError_t error = cudaGetLastError();
-        if (profiled) Kokkos::Tools::popRegion();
-        throw_if_failed(error);
+        launch_in_region([&] {
+          rotary_rows_kernel<Tuning, rank>
+              <<<shape.grid, shape.block, 0, space.cuda_stream()>>>(args);
+          return cudaGetLastError();
+        });
         return true;
       }
     }
 
-    const std::size_t staged_bytes =
-        Access::type::staged ? 2 * std::size_t(half) * sizeof(Real) : 0;
+    const std::size_t staged_bytes = Access::type::staged ? angle_row_bytes : 0;
     auto shape_for = [&](int heads, LaunchShape& shape) {
       return choose_launch_shape<Tuning>(prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor,
                                          r.token_count, items, heads, staged_bytes, shape,
@@ -207,8 +213,7 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
                        shape_for(r.q_heads, q_shape) && shape_for(r.k_heads, k_shape);
 
     RotaryArgs<T, typename Access::type, Tokens> args;
-    set_rotation_fields<decltype(args), Access>(args, r, V);
-    if constexpr (rank == 4) args.by_seq = DivMod(r.tokens.seq_len, r.token_count);
+    set_rotation_fields<Access>(args, r);
     args.token_count = r.token_count;
 
     // One launch over the heads of `first` then those of `second`.
@@ -234,20 +239,14 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
       return cudaGetLastError();
     };
 
-    const bool profiled = Kokkos::Tools::profileLibraryLoaded();
-    if (profiled) Kokkos::Tools::pushRegion("krope::apply[cuda_vec16]");
-    cudaError_t error;
-    if (apart) {  // each launch sees the other operand with no heads
-      Operand<T> no_q = q, no_k = k;
+    launch_in_region([&] {
+      if (!apart) return launch(shape, q, k);
+      Operand<T> no_q = q, no_k = k;  // each launch sees the other operand with no heads
       no_q.heads = 0;
       no_k.heads = 0;
-      error = launch(q_shape, q, no_k);
-      if (error == cudaSuccess) error = launch(k_shape, k, no_q);
-    } else {
-      error = launch(shape, q, k);
-    }
-    if (profiled) Kokkos::Tools::popRegion();
-    throw_if_failed(error);
+      const cudaError_t error = launch(q_shape, q, no_k);
+      return error == cudaSuccess ? launch(k_shape, k, no_q) : error;
+    });
     return true;
   }
 }

@@ -91,21 +91,27 @@ struct ComputedRows {
   }
 };
 
+/// What both kernels take from the rotation (launch_vec16 fills it alike for both).
 template <class T, class Angles, class Tokens>
-struct RotaryArgs {
+struct RotationArgs {
   Operand<T> q, k;
   Angles angles;
   Tokens tokens;
-  DivMod by_seq;  ///< token -> (b, t) of [batch][seq] data (rank 4)
-  std::int64_t token_count = 0;
-  int half = 0;                  ///< R/2: lanes per rotary half, and pairs per head
-  int quarter = 0;               ///< R/4: the first pair of the second half (interleaved)
-  int items = 0;                 ///< R/2 / V: vector pairs per head row (blockDim.x)
-  int tail_vectors = 0;          ///< (D - R) / V when out of place (copied), else 0
-  int head_groups = 0;           ///< G: threads that share one token's heads
-  bool register_angles = false;  ///< computed angles, two head groups: in registers, not staged
+  DivMod by_seq;         ///< token -> (b, t) of [batch][seq] data (rank 4)
+  int half = 0;          ///< R/2: lanes per rotary half, and pairs per head
+  int quarter = 0;       ///< R/4: the first pair of the second half (interleaved)
+  int items = 0;         ///< R/2 / V: vector pairs per head row (blockDim.x)
+  int tail_vectors = 0;  ///< (D - R) / V when out of place (copied), else 0
   bool interleaved = false;
   bool backward = false;
+};
+
+/// The token kernel's arguments: the rotation's, and how its heads are spread over threads.
+template <class T, class Angles, class Tokens>
+struct RotaryArgs : RotationArgs<T, Angles, Tokens> {
+  std::int64_t token_count = 0;
+  int head_groups = 0;           ///< G: threads that share one token's heads
+  bool register_angles = false;  ///< computed angles, two head groups: in registers, not staged
 };
 
 /// Element offset of a token's row: (b, t) for [batch][seq] data, the token for packed data.

@@ -21,19 +21,12 @@
 
 namespace krope::Impl::cuda {
 
-/// The row kernel's arguments: the rotation's fields and the launch's row splits.
+/// The row kernel's arguments: the rotation's, and the launch's row splits.
 template <class T, class Angles, class Tokens>
-struct RowArgs {
-  Operand<T> q, k;
-  Angles angles;
-  Tokens tokens;
-  DivMod by_seq;                  ///< token -> (b, t) of [batch][seq] data (rank 4)
+struct RowArgs : RotationArgs<T, Angles, Tokens> {
   DivMod q_by_heads, k_by_heads;  ///< row -> (token, head) of each operand
   std::int64_t q_rows = 0, k_rows = 0;
   std::int64_t q_blocks = 0;  ///< blocks [0, q_blocks) rotate q rows, the rest k rows
-  int half = 0, quarter = 0, items = 0, tail_vectors = 0;
-  bool interleaved = false;
-  bool backward = false;
 };
 
 /// Block (items, rows): threadIdx.x = vector pair in the row, threadIdx.y = row in the block.
@@ -57,20 +50,22 @@ __global__ void __launch_bounds__(Tuning::block_threads, Tuning::min_blocks_per_
   std::int64_t token = 0, h = 0, b = 0, t = 0;
   by_heads(row, token, h);
   if constexpr (Rank == 4) a.by_seq(token, b, t);
-  const std::int64_t is0 = is_q ? a.q.in_stride[0] : a.k.in_stride[0];
-  const std::int64_t is1 = is_q ? a.q.in_stride[1] : a.k.in_stride[1];
-  const std::int64_t is2 = is_q ? a.q.in_stride[2] : a.k.in_stride[2];
-  const std::int64_t in_offset = (Rank == 4 ? b * is0 + t * is1 : token * is0) + h * is2;
-  const T* in = (is_q ? a.q.in : a.k.in) + in_offset;
+  // The operand's strides, picked field by field.
+  std::int64_t in_stride[3], out_stride[3];
+#pragma unroll
+  for (int i = 0; i < 3; ++i) {
+    in_stride[i] = is_q ? a.q.in_stride[i] : a.k.in_stride[i];
+    out_stride[i] = is_q ? a.q.out_stride[i] : a.k.out_stride[i];
+  }
+  const T* in =
+      (is_q ? a.q.in : a.k.in) + token_offset<Rank>(in_stride, token, b, t) + h * in_stride[2];
   const int x = threadIdx.x;
   const int lo_lane = x * V, hi_lane = a.half + x * V;
   uint4 lo = load16<streaming>(in + lo_lane);
   uint4 hi = load16<streaming>(in + hi_lane);
 
-  const std::int64_t os0 = is_q ? a.q.out_stride[0] : a.k.out_stride[0];
-  const std::int64_t os1 = is_q ? a.q.out_stride[1] : a.k.out_stride[1];
-  const std::int64_t os2 = is_q ? a.q.out_stride[2] : a.k.out_stride[2];
-  T* out = (is_q ? a.q.out : a.k.out) + (Rank == 4 ? b * os0 + t * os1 : token * os0) + h * os2;
+  T* out =
+      (is_q ? a.q.out : a.k.out) + token_offset<Rank>(out_stride, token, b, t) + h * out_stride[2];
   if (a.tail_vectors > 0) {  // out of place, partial rotary: copy lanes [R, D) meanwhile
     const int tail = 2 * a.half;
     for (int v = x; v < a.tail_vectors; v += a.items)
