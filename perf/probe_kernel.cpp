@@ -383,6 +383,8 @@ struct HeadsOuter : Impl::cuda::RotaryTuning {
   static constexpr int max_heads_per_thread = HPT;
   static constexpr int block_threads = Block;
   static constexpr int min_blocks_per_sm_bound = Bound;
+  static constexpr int heads_outer_block_threads = Block;
+  static constexpr int heads_outer_min_blocks_per_sm_bound = Bound;
 };
 
 /// [batch][heads][seq][dim] memory seen as a strided [batch][seq][heads][dim] View (the suite's

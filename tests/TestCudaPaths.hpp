@@ -526,7 +526,7 @@ TEST(TEST_CATEGORY, cuda_paths_batched_heads) {
     ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 32768, 8, 40, 0, shape, true));
     EXPECT_TRUE(shape.tokens_inner);
     EXPECT_EQ(shape.block.z, unsigned(Tuning::heads_outer_block_groups));
-    EXPECT_EQ(shape.block.y, unsigned(Tuning::block_threads / (8 * shape.block.z)));
+    EXPECT_EQ(shape.block.y, unsigned(Tuning::heads_outer_block_threads / (8 * shape.block.z)));
     EXPECT_EQ(shape.grid.y, 40u / shape.block.z);
     // cuda_paths_operands_apart's fp32 case (computed angles, 32 + 8 heads of 16 vector pairs):
     // they do not fit a block, split over grid.y (launch_vec16 then gives q and k a launch

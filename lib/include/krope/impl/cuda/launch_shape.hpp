@@ -37,7 +37,9 @@ bool choose_launch_shape(int sm_count, int threads_per_sm, std::int64_t tokens, 
                          int heads, std::size_t staged_bytes_per_token, LaunchShape& shape,
                          bool heads_outer = false) {
   const bool staged = staged_bytes_per_token > 0;
-  const int block_threads = staged ? Tuning::staged_block_threads : Tuning::block_threads;
+  const int block_threads = staged        ? Tuning::staged_block_threads
+                            : heads_outer ? Tuning::heads_outer_block_threads
+                                          : Tuning::block_threads;
   const int max_per_thread =
       staged ? Tuning::staged_max_heads_per_thread : Tuning::max_heads_per_thread;
   if (items < 1 || items > block_threads || heads < 1 || heads > 65535 || tokens < 1) return false;

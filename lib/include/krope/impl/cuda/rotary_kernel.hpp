@@ -175,8 +175,10 @@ __device__ __forceinline__ void rotate_vectors(uint4& lo, uint4& hi,
 /// loops back to memory after its stores leaves the DRAM queues idle; see perf/NOTES.md).
 template <class Tuning, int Rank, bool TokensInner, class T, class Angles, class Tokens>
 __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
+                                  : TokensInner  ? Tuning::heads_outer_block_threads
                                                  : Tuning::block_threads,
                                   Angles::staged ? Tuning::staged_min_blocks_per_sm_bound
+                                  : TokensInner  ? Tuning::heads_outer_min_blocks_per_sm_bound
                                                  : Tuning::min_blocks_per_sm_bound)
     rotary_vec16_kernel(const RotaryArgs<T, Angles, Tokens> a) {
   using Real = arithmetic_t<T>;

@@ -44,6 +44,10 @@ struct RotaryTuning {
   /// tokens of those heads (Llama shape: 87.7% of copy with all 40 heads and one token per
   /// block, 91.7% with 8 or 16, 89.6% with 4; perf/NOTES.md).
   static constexpr int heads_outer_block_groups = 8;
+  /// Its block and register cap (table angles): 512 threads, 8 planes x 8 tokens, 40 registers
+  /// (Llama shape: 96.8% of copy against 95.7-96.2% with 256 threads; perf/NOTES.md, v29).
+  static constexpr int heads_outer_block_threads = 512;
+  static constexpr int heads_outer_min_blocks_per_sm_bound = 3;
   /// When a token's heads do not fit one block, q and k get a launch each (whole rows per
   /// block) once the problem covers this many waves of resident threads (perf/NOTES.md, v26).
   static constexpr int operands_apart_waves = 4;
