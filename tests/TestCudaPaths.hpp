@@ -545,6 +545,108 @@ TEST(TEST_CATEGORY, cuda_paths_batched_heads) {
   });
 }
 
+/// The L1 / shared memory carveout of every kernel a call launches, read from a CUDA graph
+/// captured around the call (Kokkos 3.4 prefers shared memory for the whole device when it
+/// initialises; a launch that states nothing gets the smallest L1). Capturing also shows that a
+/// call neither synchronises nor allocates.
+template <class F>
+std::vector<int> captured_carveouts(F&& call) {
+  cudaStream_t stream;
+  EXPECT_EQ(cudaStreamCreate(&stream), cudaSuccess);
+  std::vector<int> carveouts;
+  {
+    const Kokkos::Cuda space(stream);
+    EXPECT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+    call(space);
+    cudaGraph_t graph;
+    EXPECT_EQ(cudaStreamEndCapture(stream, &graph), cudaSuccess);
+    std::size_t count = 0;
+    EXPECT_EQ(cudaGraphGetNodes(graph, nullptr, &count), cudaSuccess);
+    std::vector<cudaGraphNode_t> nodes(count);
+    EXPECT_EQ(cudaGraphGetNodes(graph, nodes.data(), &count), cudaSuccess);
+    for (cudaGraphNode_t node : nodes) {
+      cudaGraphNodeType type;
+      EXPECT_EQ(cudaGraphNodeGetType(node, &type), cudaSuccess);
+      if (type != cudaGraphNodeTypeKernel) continue;
+      cudaKernelNodeAttrValue value = {};
+      EXPECT_EQ(cudaGraphKernelNodeGetAttribute(
+                    node, cudaKernelNodeAttributePreferredSharedMemoryCarveout, &value),
+                cudaSuccess);
+      carveouts.push_back(int(value.sharedMemCarveout));
+    }
+    EXPECT_EQ(cudaGraphDestroy(graph), cudaSuccess);
+  }
+  EXPECT_EQ(cudaStreamDestroy(stream), cudaSuccess);
+  return carveouts;
+}
+
+__global__ void carveout_probe_kernel(int* x) { x[threadIdx.x] = int(threadIdx.x); }
+
+TEST(TEST_CATEGORY, cuda_paths_cache_carveout) {
+  on_cuda<TEST_EXECSPACE>([](auto) {
+    using M = Kokkos::CudaSpace;
+    using T = bfloat16;
+    Config config;
+    config.head_dim = 128;
+    const int b = 2, t = 64, hq = 32, hk = 8, d = 128;
+    const auto table = make_table<M, float>(config, t);
+    const auto frequencies = make_frequencies<M>(config, t);
+    Kokkos::View<T****, Kokkos::LayoutRight, M> q("q", b, t, hq, d), k("k", b, t, hk, d);
+    fill_gaussian(q, 81);
+    fill_gaussian(k, 82);
+    const cudaDeviceProp& prop = Kokkos::Cuda().cuda_device_prop();
+
+    // The capture reads back what a launch asked for (a check of the check).
+    Kokkos::View<int*, M> scratch("scratch", 32);
+    const std::vector<int> probe = captured_carveouts([&](const Kokkos::Cuda& space) {
+      EXPECT_EQ(Impl::cuda::launch_with_carveout(&carveout_probe_kernel, dim3(1), dim3(32), 0,
+                                                 space.cuda_stream(), 37, scratch.data()),
+                cudaSuccess);
+    });
+    EXPECT_EQ(probe, std::vector<int>{37});
+
+    // Table angles: no shared memory, all of it L1 (row kernel; [b][h][t][d] token kernel).
+    EXPECT_EQ(captured_carveouts([&](const Kokkos::Cuda& space) {
+                krope::apply(space, table, q, k, contiguous{0});
+              }),
+              std::vector<int>{0});
+    using Strided = Kokkos::View<T****, Kokkos::LayoutStride, M>;
+    const Strided qs(q.data(), Kokkos::LayoutStride(b, hq * t * d, t, d, hq, t * d, d, 1));
+    const Strided ks(k.data(), Kokkos::LayoutStride(b, hk * t * d, t, d, hk, t * d, d, 1));
+    EXPECT_EQ(captured_carveouts([&](const Kokkos::Cuda& space) {
+                krope::apply(space, table, qs, ks, contiguous{0});
+              }),
+              std::vector<int>{0});
+    EXPECT_EQ(Impl::cuda_last_path.load(), Impl::CudaPath::vec16);
+
+    // Computed angles over 40 heads: cos/sin staged in shared memory; the carveout leaves room
+    // for a full SM of the launch's blocks.
+    const std::size_t row_bytes = 2 * 64 * sizeof(float);
+    Impl::cuda::LaunchShape shape;
+    ASSERT_TRUE(Impl::cuda::choose_launch_shape<Impl::cuda::RotaryTuning>(
+        prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor, b * t, 8, hq + hk, row_bytes,
+        shape));
+    const int staged = Impl::cuda::shared_carveout_percent(
+        shape.shared_bytes,
+        prop.maxThreadsPerMultiProcessor / int(shape.block.x * shape.block.y * shape.block.z),
+        prop);
+    EXPECT_GT(staged, 0);
+    EXPECT_EQ(captured_carveouts([&](const Kokkos::Cuda& space) {
+                krope::apply(space, frequencies, q, k, contiguous{0});
+              }),
+              std::vector<int>{staged});
+
+    // The percent itself: none for no shared memory, rounded up, at most 100.
+    cudaDeviceProp model{};
+    model.sharedMemPerMultiprocessor = 228 * 1024;
+    model.reservedSharedMemPerBlock = 1024;
+    EXPECT_EQ(Impl::cuda::shared_carveout_percent(0, 8, model), 0);
+    EXPECT_EQ(Impl::cuda::shared_carveout_percent(1024, 4, model), 4);        // 8 of 228 KB
+    EXPECT_EQ(Impl::cuda::shared_carveout_percent(48 * 1024, 4, model), 86);  // 196 of 228 KB
+    EXPECT_EQ(Impl::cuda::shared_carveout_percent(48 * 1024, 8, model), 100);
+  });
+}
+
 }  // namespace
 
 #endif  // KOKKOS_ENABLE_CUDA

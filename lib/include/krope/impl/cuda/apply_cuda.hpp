@@ -7,8 +7,8 @@
 /// and the table rows are 16-byte aligned; otherwise it falls back to apply_generic. Launches a
 /// raw kernel on space.cuda_stream(): the row kernel (row_kernel.hpp) or the token kernel
 /// (rotary_kernel.hpp; once, or once for q and once for k when a token's heads do not fit one
-/// block). No allocation, no synchronisation, no device query beyond Kokkos' cached device
-/// properties.
+/// block), each launch with its own L1 / shared memory carveout (cache_carveout.hpp). No
+/// allocation, no synchronisation, no device query beyond Kokkos' cached device properties.
 
 #include <krope/impl/angle_sources.hpp>
 #include <krope/impl/apply_generic.hpp>
@@ -16,6 +16,7 @@
 
 #if defined(KOKKOS_ENABLE_CUDA) && defined(__CUDACC__)
 
+#include <krope/impl/cuda/cache_carveout.hpp>
 #include <krope/impl/cuda/launch_shape.hpp>
 #include <krope/impl/cuda/rotary_kernel.hpp>
 #include <krope/impl/cuda/row_kernel.hpp>
@@ -185,9 +186,9 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
           return false;
         args.q_blocks = shape.q_blocks;
         launch_in_region([&] {
-          rotary_rows_kernel<Tuning, rank>
-              <<<shape.grid, shape.block, 0, space.cuda_stream()>>>(args);
-          return cudaGetLastError();
+          return launch_with_carveout(
+              &rotary_rows_kernel<Tuning, rank, T, typename Access::type, Tokens>, shape.grid,
+              shape.block, 0, space.cuda_stream(), 0, args);
         });
         return true;
       }
@@ -227,16 +228,15 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
                              s.head_groups == 2 && s.grid.y == 1 && !s.tokens_inner &&
                              items <= 16 && (items & (items - 1)) == 0;
       if (args.register_angles) s.shared_bytes = 0;
-      if constexpr (strided) {
-        if (s.tokens_inner) {
-          rotary_vec16_kernel<Tuning, rank, true>
-              <<<s.grid, s.block, s.shared_bytes, space.cuda_stream()>>>(args);
-          return cudaGetLastError();
-        }
-      }
-      rotary_vec16_kernel<Tuning, rank, false>
-          <<<s.grid, s.block, s.shared_bytes, space.cuda_stream()>>>(args);
-      return cudaGetLastError();
+      const int carveout = shared_carveout_percent(
+          s.shared_bytes, prop.maxThreadsPerMultiProcessor / int(s.block.x * s.block.y * s.block.z),
+          prop);
+      auto kernel = &rotary_vec16_kernel<Tuning, rank, false, T, typename Access::type, Tokens>;
+      if constexpr (strided)
+        if (s.tokens_inner)
+          kernel = &rotary_vec16_kernel<Tuning, rank, true, T, typename Access::type, Tokens>;
+      return launch_with_carveout(kernel, s.grid, s.block, s.shared_bytes, space.cuda_stream(),
+                                  carveout, args);
     };
 
     launch_in_region([&] {
