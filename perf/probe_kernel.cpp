@@ -430,11 +430,38 @@ void run_strided(const Shape& s, const Table<M, float>& table, const Frequencies
     CHECK(cudaMemcpyAsync(raw[i + 1], raw[i], std::size_t(bytes / 2), cudaMemcpyDeviceToDevice, 0));
   });
   std::printf("\nstrided bhsd %s: copy %.2f us\n", s.name, copy * 1e3);
+  std::printf("  address mod 4096: q %d k %d cos %d sin %d\n",
+              int(reinterpret_cast<std::uintptr_t>(q[0].data()) % 4096),
+              int(reinterpret_cast<std::uintptr_t>(k[0].data()) % 4096),
+              int(reinterpret_cast<std::uintptr_t>(table.cos().data()) % 4096),
+              int(reinterpret_cast<std::uintptr_t>(table.sin().data()) % 4096));
   auto row = [&](const char* name, double ms) {
     std::printf("  %-26s %9.2f us  %8.1f GB/s  %6.1f %% of copy\n", name, ms * 1e3,
                 bytes / (ms * 1e-3) / 1e9, 100.0 * copy / ms);
   };
   row("default", time_ms(sets, [&](int i) { launch<Impl::cuda::RotaryTuning>(space, rot[i]); }));
+  {  // The same on q/k in one cudaMalloc per set (q then k, 256-byte aligned; a View's data
+     // lies 128 bytes past its allocation's start: -1 to -2 points here, perf/NOTES.md v29).
+    std::vector<void*> own(sets);
+    std::vector<R> rot_raw;
+    const std::size_t qe = std::size_t(s.batch) * s.q_heads * s.seq * s.head_dim;
+    const std::size_t ke = std::size_t(s.batch) * s.k_heads * s.seq * s.head_dim;
+    for (int i = 0; i < sets; ++i) {
+      CHECK(cudaMalloc(&own[i], (qe + ke) * sizeof(T)));
+      T* qp = static_cast<T*>(own[i]);
+      fill(View4(qp, s.batch, s.q_heads, s.seq, s.head_dim), 11 + i);
+      fill(View4(qp + qe, s.batch, s.k_heads, s.seq, s.head_dim), 1011 + i);
+      rot_raw.push_back(R{angles, Impl::ContiguousTokens{s.seq, 0}, strided(qp, s.q_heads),
+                          strided(qp, s.q_heads), strided(qp + qe, s.k_heads),
+                          strided(qp + qe, s.k_heads), std::int64_t(s.batch) * s.seq, s.q_heads,
+                          s.k_heads, s.head_dim, s.head_dim, Pairing::half_split,
+                          Direction::forward, true});
+    }
+    row("default, cudaMalloc q+k",
+        time_ms(sets, [&](int i) { launch<Impl::cuda::RotaryTuning>(space, rot_raw[i]); }));
+    Kokkos::fence();
+    for (void* p : own) CHECK(cudaFree(p));
+  }
   row("table-free default",
       time_ms(sets, [&](int i) { launch<Impl::cuda::RotaryTuning>(space, rot_free[i]); }));
   row("table-free groups all",
