@@ -27,18 +27,17 @@
 #include <krope/impl/cuda/rotary_kernel.hpp>
 #include <krope/impl/cuda/tuning.hpp>
 
+#include "probe_bf16.hpp"
 #include "probe_timing.hpp"
 
 #define CHECK PROBE_CHECK
 
+using probe_bf16::hi16;
+using probe_bf16::lo16;
+using probe_bf16::round_bf16;
+
 constexpr int D = 128, HALF = 64, ITEMS = 8, THREADS = 256, ROWS = THREADS / ITEMS;
 
-__device__ __forceinline__ float lo16(std::uint32_t w) { return __uint_as_float(w << 16); }
-__device__ __forceinline__ float hi16(std::uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
-__device__ __forceinline__ std::uint32_t round_bf16(float f) {  // RNE, NaN ignored here
-  const std::uint32_t u = __float_as_uint(f);
-  return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-}
 __device__ __forceinline__ void rotate(uint4& lo, uint4& hi, const float* c, const float* s) {
   std::uint32_t* l = reinterpret_cast<std::uint32_t*>(&lo);
   std::uint32_t* h = reinterpret_cast<std::uint32_t*>(&hi);
@@ -98,25 +97,10 @@ __global__ void __launch_bounds__(THREADS) bhsd_kernel(Problem p) {
     hi[u] = __ldcs(reinterpret_cast<const uint4*>(row[u] + HALF + item * 8));
   }
   float c[8], s[8];
-  if (MODE == table || MODE == hot_table) {
-    const int pos = MODE == table ? t : (t & 15);
-    const float4* cr = reinterpret_cast<const float4*>(p.cos + std::int64_t(pos) * HALF + item * 8);
-    const float4* sr = reinterpret_cast<const float4*>(p.sin + std::int64_t(pos) * HALF + item * 8);
-    const float4 c0 = __ldg(cr), c1 = __ldg(cr + 1), s0 = __ldg(sr), s1 = __ldg(sr + 1);
-    const float cv[8] = {c0.x, c0.y, c0.z, c0.w, c1.x, c1.y, c1.z, c1.w};
-    const float sv[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
-#pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      c[i] = cv[i];
-      s[i] = sv[i];
-    }
-  } else {
-#pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      c[i] = 0.6f + 0.01f * i;
-      s[i] = 0.8f - 0.01f * i;
-    }
-  }
+  if (MODE == table || MODE == hot_table)
+    probe_bf16::table_angles(p.cos, p.sin, HALF, MODE == table ? t : (t & 15), item, c, s);
+  else
+    probe_bf16::constant_angles(c, s);
 #pragma unroll
   for (int u = 0; u < P; ++u) {
     if (MODE == touch) {

@@ -13,18 +13,17 @@
 
 #include <cuda_runtime.h>
 
+#include "probe_bf16.hpp"
 #include "probe_timing.hpp"
 
 #define CHECK PROBE_CHECK
 
+using probe_bf16::hi16;
+using probe_bf16::lo16;
+using probe_bf16::round_bf16;
+
 constexpr int D = 128, HALF = 64, ITEMS = 8;  // bf16: 8 lanes per 16 bytes, 8 vector pairs
 
-__device__ __forceinline__ float lo16(std::uint32_t w) { return __uint_as_float(w << 16); }
-__device__ __forceinline__ float hi16(std::uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
-__device__ __forceinline__ std::uint32_t round_bf16(float f) {  // RNE, NaN ignored here
-  const std::uint32_t u = __float_as_uint(f);
-  return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-}
 __device__ __forceinline__ void rot(float& x, float& y, float c, float s) {
   const float xn = __fsub_rn(__fmul_rn(x, c), __fmul_rn(y, s));
   y = __fadd_rn(__fmul_rn(x, s), __fmul_rn(y, c));
@@ -81,33 +80,10 @@ __global__ void flat_kernel(Problem p) {
   }
   const int pos = int(token % p.seq);
   float c[8], s[8];
-  if (MODE == l1_table) {
-    const float4* cr = reinterpret_cast<const float4*>(p.cos + std::int64_t(pos) * HALF + item * 8);
-    const float4* sr = reinterpret_cast<const float4*>(p.sin + std::int64_t(pos) * HALF + item * 8);
-    const float4 c0 = __ldg(cr), c1 = __ldg(cr + 1), s0 = __ldg(sr), s1 = __ldg(sr + 1);
-    c[0] = c0.x;
-    c[1] = c0.y;
-    c[2] = c0.z;
-    c[3] = c0.w;
-    c[4] = c1.x;
-    c[5] = c1.y;
-    c[6] = c1.z;
-    c[7] = c1.w;
-    s[0] = s0.x;
-    s[1] = s0.y;
-    s[2] = s0.z;
-    s[3] = s0.w;
-    s[4] = s1.x;
-    s[5] = s1.y;
-    s[6] = s1.z;
-    s[7] = s1.w;
-  } else {
-#pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      c[i] = 0.6f + 0.01f * i;
-      s[i] = 0.8f - 0.01f * i;
-    }
-  }
+  if (MODE == l1_table)
+    probe_bf16::table_angles(p.cos, p.sin, HALF, pos, item, c, s);
+  else
+    probe_bf16::constant_angles(c, s);
 #pragma unroll
   for (int u = 0; u < HPT; ++u) {
     if (!row[u]) continue;
