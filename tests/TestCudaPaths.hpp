@@ -626,24 +626,23 @@ TEST(TEST_CATEGORY, cuda_paths_cache_carveout) {
     ASSERT_TRUE(Impl::cuda::choose_launch_shape<Impl::cuda::RotaryTuning>(
         prop.multiProcessorCount, prop.maxThreadsPerMultiProcessor, b * t, 8, hq + hk, row_bytes,
         shape));
-    const int staged = Impl::cuda::shared_carveout_percent(
-        shape.shared_bytes,
-        prop.maxThreadsPerMultiProcessor / int(shape.block.x * shape.block.y * shape.block.z),
-        prop);
+    const int staged = Impl::cuda::shared_carveout_percent(shape.shared_bytes, shape.block, prop);
     EXPECT_GT(staged, 0);
     EXPECT_EQ(captured_carveouts([&](const Kokkos::Cuda& space) {
                 krope::apply(space, frequencies, q, k, contiguous{0});
               }),
               std::vector<int>{staged});
 
-    // The percent itself: none for no shared memory, rounded up, at most 100.
+    // The percent itself: none for no shared memory, rounded up, at most 100 (2048 threads per
+    // SM: 8 blocks of 256, 4 of 512).
     cudaDeviceProp model{};
     model.sharedMemPerMultiprocessor = 228 * 1024;
     model.reservedSharedMemPerBlock = 1024;
-    EXPECT_EQ(Impl::cuda::shared_carveout_percent(0, 8, model), 0);
-    EXPECT_EQ(Impl::cuda::shared_carveout_percent(1024, 4, model), 4);        // 8 of 228 KB
-    EXPECT_EQ(Impl::cuda::shared_carveout_percent(48 * 1024, 4, model), 86);  // 196 of 228 KB
-    EXPECT_EQ(Impl::cuda::shared_carveout_percent(48 * 1024, 8, model), 100);
+    model.maxThreadsPerMultiProcessor = 2048;
+    EXPECT_EQ(Impl::cuda::shared_carveout_percent(0, dim3(256), model), 0);
+    EXPECT_EQ(Impl::cuda::shared_carveout_percent(1024, dim3(8, 64), model), 4);      // 8 of 228 KB
+    EXPECT_EQ(Impl::cuda::shared_carveout_percent(48 * 1024, dim3(512), model), 86);  // 196 KB
+    EXPECT_EQ(Impl::cuda::shared_carveout_percent(48 * 1024, dim3(256), model), 100);
   });
 }
 

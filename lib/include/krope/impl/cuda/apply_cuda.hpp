@@ -228,9 +228,7 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
                              s.head_groups == 2 && s.grid.y == 1 && !s.tokens_inner &&
                              items <= 16 && (items & (items - 1)) == 0;
       if (args.register_angles) s.shared_bytes = 0;
-      const int carveout = shared_carveout_percent(
-          s.shared_bytes, prop.maxThreadsPerMultiProcessor / int(s.block.x * s.block.y * s.block.z),
-          prop);
+      const int carveout = shared_carveout_percent(s.shared_bytes, s.block, prop);
       auto kernel = &rotary_vec16_kernel<Tuning, rank, false, T, typename Access::type, Tokens>;
       if constexpr (strided)
         if (s.tokens_inner)

@@ -21,13 +21,16 @@
 
 namespace krope::Impl::cuda {
 
-/// Percent of the SM's shared memory capacity that `blocks_per_sm` blocks of `shared_per_block`
-/// dynamic bytes need (the runtime reserves some beside each block), rounded up.
-inline int shared_carveout_percent(std::size_t shared_per_block, int blocks_per_sm,
+/// Percent of the SM's shared memory capacity that a full SM of `block`-sized blocks (as many as
+/// its thread limit holds) with `shared_per_block` dynamic bytes each needs (the runtime reserves
+/// some beside each block), rounded up.
+inline int shared_carveout_percent(std::size_t shared_per_block, dim3 block,
                                    const cudaDeviceProp& prop) {
   if (shared_per_block == 0 || prop.sharedMemPerMultiprocessor == 0) return 0;
+  const int block_threads = std::max(1, int(block.x * block.y * block.z));
+  const int blocks_per_sm = std::max(1, prop.maxThreadsPerMultiProcessor / block_threads);
   const std::size_t need =
-      (shared_per_block + prop.reservedSharedMemPerBlock) * std::size_t(std::max(1, blocks_per_sm));
+      (shared_per_block + prop.reservedSharedMemPerBlock) * std::size_t(blocks_per_sm);
   const std::size_t percent =
       (100 * need + prop.sharedMemPerMultiprocessor - 1) / prop.sharedMemPerMultiprocessor;
   return static_cast<int>(std::min<std::size_t>(percent, 100));
