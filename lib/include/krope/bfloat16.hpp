@@ -2,14 +2,13 @@
 /// \file bfloat16.hpp
 /// krope::bfloat16: 16-bit brain float storage (1 sign, 8 exponent, 7 mantissa bits).
 /// Kokkos 3.4 has no bf16, so krope ships its own. Conversion from float rounds to nearest even
-/// with plain integer arithmetic, so every backend produces the same bits.
+/// with integer operations and a select (no branch), so every backend produces the same bits and
+/// lane loops over bf16 data vectorise on CPUs.
+
+#include <krope/impl/bit_cast.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
-#include <cstring>
-#if defined(__CUDACC__)
-#include <cuda_bf16.h>
-#endif
 
 namespace krope {
 
@@ -26,24 +25,16 @@ struct alignas(2) bfloat16 {
     return h;
   }
 
+  /// Round to nearest even: add 0x7fff plus the lowest kept bit, keep the top half. A NaN keeps
+  /// its sign and top payload bits with the quiet bit set.
   KOKKOS_INLINE_FUNCTION static std::uint16_t round_from_float(float value) {
-#if defined(__CUDA_ARCH__)
-    // cvt.rn.bf16.f32: round to nearest even like the integer code below, in one instruction;
-    // only its NaN differs (0x7fff), so NaN keeps the portable path.
-    if (value == value) return __bfloat16_as_ushort(__float2bfloat16_rn(value));
-#endif
-    std::uint32_t u;
-    std::memcpy(&u, &value, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u)
-      return static_cast<std::uint16_t>((u >> 16) | 0x40u);  // quiet NaN
-    const std::uint32_t lsb = (u >> 16) & 1u;
-    return static_cast<std::uint16_t>((u + 0x7fffu + lsb) >> 16);
+    const std::uint32_t u = Impl::bit_cast<std::uint32_t>(value);
+    const std::uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    const std::uint32_t quiet_nan = (u >> 16) | 0x40u;
+    return static_cast<std::uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);
   }
   KOKKOS_INLINE_FUNCTION static float to_float(std::uint16_t b) {
-    const std::uint32_t u = static_cast<std::uint32_t>(b) << 16;
-    float f;
-    std::memcpy(&f, &u, sizeof f);
-    return f;
+    return Impl::bit_cast<float>(static_cast<std::uint32_t>(b) << 16);
   }
 };
 

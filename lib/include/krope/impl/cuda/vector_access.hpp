@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <cuda_fp16.h>
+
 namespace krope::Impl::cuda {
 
 template <class T>
