@@ -1,13 +1,14 @@
-// The CUDA specialization (krope::apply[cuda_vec16]) against the generic Kokkos kernel on the
+// The CUDA specialization (krope::apply[cuda_vec16]) against the portable Kokkos kernel on the
 // same device and against Serial, on the same inputs: every element type, pairing, partial
 // rotary, position mode, angle source, in/out of place, strided layouts ([b][h][s][d] views, q/k
 // head slices of a fused qkv buffer, aligned lane offsets) and odd head counts; the
-// multi-head-per-thread launch shapes; and cases that must fall back to the generic kernel
+// multi-head-per-thread launch shapes; and cases that must fall back to the portable kernel
 // (misaligned data, head strides that are not 16-byte multiples, LayoutLeft, R/2 not a multiple
 // of the vector width).
 // Only meaningful for the Cuda backend: on any other backend every test is skipped.
 
 #include "support/apply_case.hpp"
+#include "support/kernel_log.hpp"
 
 #include <gtest/gtest.h>
 
@@ -78,37 +79,40 @@ double worst_distance(const std::vector<double>& a, const std::vector<double>& b
   return worst;
 }
 
-/// Sets Impl::cuda_force_generic for one scope.
-struct ForceGeneric {
-  explicit ForceGeneric(bool on) { Impl::cuda_force_generic = on; }
-  ~ForceGeneric() { Impl::cuda_force_generic = false; }
-};
+/// The kernels `body` ran, as KernelLog names them.
+template <class F>
+std::vector<std::string> kernels_of(F&& body) {
+  KernelLog log;
+  body();
+  return log.kernels();
+}
+const std::vector<std::string> vec16_ran{"cuda_vec16"}, portable_ran{"portable"};
 
+/// `spec` on Cuda through `kernel`; `ran` receives the kernels that ran.
 template <class T>
-CaseResult run_cuda(const CaseSpec& spec, bool force_generic, Impl::CudaPath& path) {
-  ForceGeneric force(force_generic);
-  Impl::cuda_last_path = Impl::CudaPath::none;
-  CaseResult r = run_case<Kokkos::Cuda, T>(spec);
-  path = Impl::cuda_last_path.load();
+CaseResult run_cuda(CaseSpec spec, Impl::KernelChoice kernel, std::vector<std::string>& ran) {
+  spec.kernel = kernel;
+  CaseResult r;
+  ran = kernels_of([&] { r = run_case<Kokkos::Cuda, T>(spec); });
   return r;
 }
 
 struct Worst {
-  double vs_generic = 0, vs_serial = 0;
+  double vs_portable = 0, vs_serial = 0;
 };
 
-/// Runs `spec` through the specialization, the generic kernel and Serial; compares all three.
+/// Runs `spec` through the specialization, the portable kernel and Serial; compares all three.
 template <class T>
 void check_three_ways(const CaseSpec& spec, bool expect_vec16, Worst& worst) {
-  Impl::CudaPath fast_path, generic_path;
-  const CaseResult fast = run_cuda<T>(spec, false, fast_path);
-  const CaseResult generic = run_cuda<T>(spec, true, generic_path);
+  std::vector<std::string> fast_ran, forced_ran;
+  const CaseResult fast = run_cuda<T>(spec, Impl::KernelChoice::best, fast_ran);
+  const CaseResult portable = run_cuda<T>(spec, Impl::KernelChoice::portable, forced_ran);
   const CaseResult serial = run_case<Kokkos::Serial, T>(spec);
-  EXPECT_EQ(int(fast_path), int(expect_vec16 ? Impl::CudaPath::vec16 : Impl::CudaPath::generic));
-  EXPECT_EQ(int(generic_path), int(Impl::CudaPath::generic));
+  EXPECT_EQ(fast_ran, expect_vec16 ? vec16_ran : portable_ran);
+  EXPECT_EQ(forced_ran, portable_ran);
   const int d = spec.config.head_dim;
-  const double q_gen = worst_distance<T>(fast.q_out, generic.q_out, fast.q_in, d);
-  const double k_gen = worst_distance<T>(fast.k_out, generic.k_out, fast.k_in, d);
+  const double q_gen = worst_distance<T>(fast.q_out, portable.q_out, fast.q_in, d);
+  const double k_gen = worst_distance<T>(fast.k_out, portable.k_out, fast.k_in, d);
   const double q_ser = worst_distance<T>(fast.q_out, serial.q_out, fast.q_in, d);
   const double k_ser = worst_distance<T>(fast.k_out, serial.k_out, fast.k_in, d);
   EXPECT_LE(q_gen, 1.0);
@@ -129,7 +133,7 @@ void check_three_ways(const CaseSpec& spec, bool expect_vec16, Worst& worst) {
   for (std::size_t row = 0; row < fast.q_in.size() / d; ++row)
     for (int lane = r; lane < d; ++lane)
       ASSERT_EQ(fast.q_out[row * d + lane], fast.q_in[row * d + lane]);
-  worst.vs_generic = std::max({worst.vs_generic, q_gen, k_gen});
+  worst.vs_portable = std::max({worst.vs_portable, q_gen, k_gen});
   if (!(std::is_same<T, double>::value && spec.angles == AngleSource::computed))
     worst.vs_serial = std::max({worst.vs_serial, q_ser, k_ser});
 }
@@ -176,9 +180,9 @@ void paths_grid() {
                 if (::testing::Test::HasFailure()) return;
               }
   std::printf(
-      "[krope] cuda_vec16 %s: %d cases, worst distance vs generic %.3f, vs Serial %.3f "
+      "[krope] cuda_vec16 %s: %d cases, worst distance vs portable %.3f, vs Serial %.3f "
       "(units: 1 ulp + FMA slack)\n",
-      type_name<T>(), cases, worst.vs_generic, worst.vs_serial);
+      type_name<T>(), cases, worst.vs_portable, worst.vs_serial);
 }
 
 TEST(TEST_CATEGORY, cuda_paths_grid_float) {
@@ -251,13 +255,13 @@ TEST(TEST_CATEGORY, cuda_paths_operands_apart) {
 /// q and k as slices of parent buffers [b][t][parent_heads][parent_dim]: q = heads [0, hq),
 /// k = heads [hq, hq + hk), lanes [lane0, lane0 + head_dim). The parents are filled and read
 /// back whole (contiguously), so any slicing works. Runs the public apply on Cuda (specialized,
-/// then forced generic) and on Serial over identical data and compares the whole parents: the
+/// then forced portable) and on Serial over identical data and compares the whole parents: the
 /// rotated slices within 1 ulp, everything else bit-exact.
 struct Slicing {
   int batch = 2, seq = 5, q_heads = 3, k_heads = 1, parent_heads = 6, parent_dim = 64, lane0 = 0;
 };
 
-template <class T, class Space>
+template <class T, class Space, Impl::KernelChoice Kernel = Impl::KernelChoice::best>
 std::vector<double> run_sliced(const Config& config, const Slicing& sl, bool in_place,
                                Direction direction, const std::vector<double>& data) {
   using M = typename Space::memory_space;
@@ -279,12 +283,12 @@ std::vector<double> run_sliced(const Config& config, const Slicing& sl, bool in_
   const Space space;
   const auto table = make_table<M, Impl::table_real_t<T>>(config, sl.seq + 40);
   const int hq = sl.q_heads, hk = sl.k_heads;
+  const Slice q = slice(in, 0, hq), k = slice(in, hq, hq + hk);
   if (in_place)
-    krope::apply(space, table, slice(in, 0, hq), slice(in, hq, hq + hk), krope::contiguous{7},
-                 direction);
+    Impl::apply_rotary<Kernel>(space, table, q, k, q, k, krope::contiguous{7}, direction);
   else
-    krope::apply(space, table, slice(in, 0, hq), slice(in, hq, hq + hk), slice(out, 0, hq),
-                 slice(out, hq, hq + hk), krope::contiguous{7}, direction);
+    Impl::apply_rotary<Kernel>(space, table, q, k, slice(out, 0, hq), slice(out, hq, hq + hk),
+                               krope::contiguous{7}, direction);
   space.fence();
   return to_doubles(in_place ? in : out);
 }
@@ -297,15 +301,15 @@ void check_sliced(const Config& config, const Slicing& sl, bool in_place, Direct
   std::normal_distribution<double> normal(0.0, 1.0);
   const std::size_t n = std::size_t(sl.batch) * sl.seq * sl.parent_heads * sl.parent_dim;
   for (std::size_t i = 0; i < n; ++i) data.push_back(to_double(from_double<T>(normal(rng))));
-  Impl::cuda_last_path = Impl::CudaPath::none;
-  auto fast = run_sliced<T, Kokkos::Cuda>(config, sl, in_place, direction, data);
-  EXPECT_EQ(int(Impl::cuda_last_path.load()),
-            int(expect_vec16 ? Impl::CudaPath::vec16 : Impl::CudaPath::generic));
-  std::vector<double> generic;
-  {
-    ForceGeneric force(true);
-    generic = run_sliced<T, Kokkos::Cuda>(config, sl, in_place, direction, data);
-  }
+  std::vector<double> fast, portable;
+  EXPECT_EQ(kernels_of(
+                [&] { fast = run_sliced<T, Kokkos::Cuda>(config, sl, in_place, direction, data); }),
+            expect_vec16 ? vec16_ran : portable_ran);
+  EXPECT_EQ(kernels_of([&] {
+              portable = run_sliced<T, Kokkos::Cuda, Impl::KernelChoice::portable>(
+                  config, sl, in_place, direction, data);
+            }),
+            portable_ran);
   auto serial = run_sliced<T, Kokkos::Serial>(config, sl, in_place, direction, data);
   // Elements outside the slices must be untouched (in place: the input, out of place: the
   // poison); then they are zeroed so the comparison below sees the slices only.
@@ -318,12 +322,12 @@ void check_sliced(const Config& config, const Slicing& sl, bool in_place, Direct
     const bool inside = head < sl.q_heads + sl.k_heads && lane >= sl.lane0 && lane < sl.lane0 + d;
     if (!inside) {
       ASSERT_TRUE(untouched(fast, i)) << "element " << i << " outside the slices was written";
-      ASSERT_TRUE(untouched(generic, i)) << "element " << i;
+      ASSERT_TRUE(untouched(portable, i)) << "element " << i;
       ASSERT_TRUE(untouched(serial, i)) << "element " << i;
-      fast[i] = generic[i] = serial[i] = 0;
+      fast[i] = portable[i] = serial[i] = 0;
     }
   }
-  EXPECT_LE(worst_distance<T>(fast, generic, data, pd), 1.0);
+  EXPECT_LE(worst_distance<T>(fast, portable, data, pd), 1.0);
   EXPECT_LE(worst_distance<T>(fast, serial, data, pd), 1.0);
 }
 
@@ -353,7 +357,7 @@ void sliced_cases() {
         sl.parent_heads = 3 + 2;
         check_sliced<T>(partial, sl, in_place, direction, true);
       }
-      {  // lanes shifted by one element: data not 16-byte aligned -> generic
+      {  // lanes shifted by one element: data not 16-byte aligned -> portable
         SCOPED_TRACE("misaligned data");
         Slicing sl;
         sl.parent_heads = 4;
@@ -361,7 +365,7 @@ void sliced_cases() {
         sl.lane0 = 1;
         check_sliced<T>(config, sl, in_place, direction, false);
       }
-      if (sizeof(T) < 8) {  // head stride not a multiple of 16 bytes -> generic
+      if (sizeof(T) < 8) {  // head stride not a multiple of 16 bytes -> portable
         SCOPED_TRACE("head stride not a 16-byte multiple");
         Slicing sl;
         sl.parent_heads = 4;
@@ -379,7 +383,7 @@ void sliced_cases() {
     }
 }
 
-/// Cases the specialization must hand to the generic kernel; results still right.
+/// Cases the specialization must hand to the portable kernel; results still right.
 template <class T>
 void fallback_cases() {
   using M = Kokkos::CudaSpace;
@@ -396,9 +400,9 @@ void fallback_cases() {
     SCOPED_TRACE(testing::Message() << "LayoutLeft, in_place " << in_place);
     Kokkos::View<T****, Kokkos::LayoutLeft, M> q("q", spec.batch, spec.seq, spec.q_heads, 64),
         k("k", spec.batch, spec.seq, spec.k_heads, 64);
-    Impl::cuda_last_path = Impl::CudaPath::none;
-    const CaseResult r = run_on_views<Kokkos::Cuda, T>(space, spec, h, q, k);
-    EXPECT_EQ(int(Impl::cuda_last_path.load()), int(Impl::CudaPath::generic));
+    CaseResult r;
+    EXPECT_EQ(kernels_of([&] { r = run_on_views<Kokkos::Cuda, T>(space, spec, h, q, k); }),
+              portable_ran);
     const double bound = sizeof(T) == 2 ? 1.5 * error_bound<T>() : error_bound<T>();
     EXPECT_LE(r.q_error, bound);
     EXPECT_LE(r.k_error, bound);
@@ -469,9 +473,9 @@ void batched_heads(const Source& source, Pairing pairing, int rotary_dim, bool i
   };
   const R fast =
       in_place ? rotation(q_fast, q_fast, k_fast, k_fast) : rotation(q, q_fast, k, k_fast);
-  const R generic = in_place ? rotation(q_gen, q_gen, k_gen, k_gen) : rotation(q, q_gen, k, k_gen);
+  const R portable = in_place ? rotation(q_gen, q_gen, k_gen, k_gen) : rotation(q, q_gen, k, k_gen);
   ASSERT_TRUE(Impl::cuda::launch_vec16<BatchedTuning>(space, fast));
-  Impl::apply_generic(space, generic);
+  Impl::Apply<Kokkos::Cuda, R, false>::run(space, portable);
   space.fence();
   const std::vector<double> in_q = to_doubles(q), in_k = to_doubles(k);
   EXPECT_LE(worst_distance<T>(to_doubles(q_fast), to_doubles(q_gen), in_q, d), 1.0);
@@ -613,11 +617,14 @@ TEST(TEST_CATEGORY, cuda_paths_cache_carveout) {
     using Strided = Kokkos::View<T****, Kokkos::LayoutStride, M>;
     const Strided qs(q.data(), Kokkos::LayoutStride(b, hq * t * d, t, d, hq, t * d, d, 1));
     const Strided ks(k.data(), Kokkos::LayoutStride(b, hk * t * d, t, d, hk, t * d, d, 1));
-    EXPECT_EQ(captured_carveouts([&](const Kokkos::Cuda& space) {
-                krope::apply(space, table, qs, ks, contiguous{0});
+    std::vector<int> strided_carveouts;
+    EXPECT_EQ(kernels_of([&] {
+                strided_carveouts = captured_carveouts([&](const Kokkos::Cuda& space) {
+                  krope::apply(space, table, qs, ks, contiguous{0});
+                });
               }),
-              std::vector<int>{0});
-    EXPECT_EQ(Impl::cuda_last_path.load(), Impl::CudaPath::vec16);
+              vec16_ran);
+    EXPECT_EQ(strided_carveouts, std::vector<int>{0});
 
     // Computed angles over 40 heads: cos/sin staged in shared memory; the carveout leaves room
     // for a full SM of the launch's blocks.

@@ -32,6 +32,8 @@ struct CaseSpec {
   Direction direction = Direction::forward;
   std::int64_t offset = 3;
   std::uint64_t seed = 1;
+  /// The backend's best kernel (krope::apply), or the portable kernel on every backend.
+  Impl::KernelChoice kernel = Impl::KernelChoice::best;
 };
 
 struct CaseResult {
@@ -108,10 +110,18 @@ void call_apply(const ExecSpace& space, const Rotary& rotary, const CaseSpec& sp
                 const KOut& k_out) {
   using M = typename ExecSpace::memory_space;
   auto run = [&](const auto& positions) {
-    if (spec.in_place)
+    if (spec.kernel == Impl::KernelChoice::portable) {
+      if (spec.in_place)
+        Impl::apply_rotary<Impl::KernelChoice::portable>(space, rotary, q, k, q, k, positions,
+                                                         spec.direction);
+      else
+        Impl::apply_rotary<Impl::KernelChoice::portable>(space, rotary, q, k, q_out, k_out,
+                                                         positions, spec.direction);
+    } else if (spec.in_place) {
       krope::apply(space, rotary, q, k, positions, spec.direction);
-    else
+    } else {
       krope::apply(space, rotary, q, k, q_out, k_out, positions, spec.direction);
+    }
   };
   if constexpr (Q::rank == 3) {
     run(krope::varlen{device_copy<M>(h.cu_seqlens, "cu_seqlens"),

@@ -55,9 +55,9 @@ void check_no_partial_overlap(const char* a_name, const A& a, const char* b_name
 }
 
 /// The one implementation behind every public overload: validates, builds the Rotation and hands
-/// it to `Dispatch` (Impl::Apply picks the backend's kernel; ApplyGeneric forces the portable one,
-/// for benchmarks and tests that compare the paths).
-template <template <class, class> class Dispatch = Apply, class ExecSpace, class Rotary, class QIn,
+/// it to Impl::Apply (KernelChoice::portable: the portable kernel on every backend, for
+/// benchmarks and tests that compare the kernels).
+template <KernelChoice Choice = KernelChoice::best, class ExecSpace, class Rotary, class QIn,
           class KIn, class QOut, class KOut, class Positions>
 void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, const KIn& k,
                   const QOut& q_out, const KOut& k_out, const Positions& positions,
@@ -130,7 +130,7 @@ void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, co
                direction,
                in_place};
     if (token_count == 0 || (q.size() == 0 && k.size() == 0)) return;
-    Dispatch<ExecSpace, R>::run(space, rotation);
+    apply_t<Choice, ExecSpace, R>::run(space, rotation);
   };
   if constexpr (QIn::rank == 4) {
     const std::int64_t batch = q.extent(0), seq_len = q.extent(1);

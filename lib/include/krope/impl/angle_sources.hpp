@@ -5,6 +5,7 @@
 
 #include <krope/frequencies.hpp>
 #include <krope/impl/accurate_sincos.hpp>
+#include <krope/impl/portable/row_access.hpp>
 #include <krope/table.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -17,11 +18,28 @@ template <class Real, class MemorySpace>
 struct TableAngles {
   using real_type = Real;
   using memory_space = MemorySpace;
+  static constexpr bool evaluated = false;
   Kokkos::View<const Real**, Kokkos::LayoutRight, MemorySpace> cos, sin;
 
   KOKKOS_FORCEINLINE_FUNCTION void operator()(std::int64_t pos, int pair, Real& c, Real& s) const {
     c = cos(pos, pair);
     s = sin(pos, pair);
+  }
+  /// cos/sin of the N pairs first, first + 1, ...: two runs of the row (16-byte packs when
+  /// Packed: the caller checked `packable`).
+  template <int N, bool Packed>
+  KOKKOS_FORCEINLINE_FUNCTION void run(std::int64_t pos, int first, Real (&c)[N],
+                                       Real (&s)[N]) const {
+    constexpr auto access = Packed ? portable::RowAccess::aligned : portable::RowAccess::contiguous;
+    portable::load_lanes<access, N>(&cos(pos, first), 1, c);
+    portable::load_lanes<access, N>(&sin(pos, first), 1, s);
+  }
+  /// Rows that start on 16-byte boundaries (runs of N pairs then do too when N * sizeof(Real)
+  /// is a multiple of 16).
+  bool packable() const {
+    return reinterpret_cast<std::uintptr_t>(cos.data()) % 16 == 0 &&
+           reinterpret_cast<std::uintptr_t>(sin.data()) % 16 == 0 &&
+           (cos.stride(0) * sizeof(Real)) % 16 == 0 && (sin.stride(0) * sizeof(Real)) % 16 == 0;
   }
 };
 
@@ -31,6 +49,7 @@ template <class Real, class MemorySpace>
 struct ComputedAngles {
   using real_type = Real;
   using memory_space = MemorySpace;
+  static constexpr bool evaluated = true;  ///< fp64 series per pair: dear to repeat
   Kokkos::View<const double*, MemorySpace> inv_freq;
   Real attention_factor;
 
@@ -39,6 +58,12 @@ struct ComputedAngles {
     c *= attention_factor;
     s *= attention_factor;
   }
+  template <int N, bool Packed>
+  KOKKOS_FORCEINLINE_FUNCTION void run(std::int64_t pos, int first, Real (&c)[N],
+                                       Real (&s)[N]) const {
+    for (int i = 0; i < N; ++i) (*this)(pos, first + i, c[i], s[i]);
+  }
+  bool packable() const { return true; }
 };
 
 /// The largest position + 1 an angle source serves.

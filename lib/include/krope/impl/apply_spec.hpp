@@ -1,23 +1,35 @@
 #pragma once
 /// \file apply_spec.hpp
-/// Impl::Apply: the backend dispatch point. The primary template runs the portable Kokkos kernel;
-/// backends partially specialize it for their execution space (impl/cuda/apply_cuda.hpp) and fall
-/// back to apply_generic when they cannot handle a case.
+/// Impl::Apply: the one dispatch point, a spec / avail pair as in Kokkos Kernels. A backend that
+/// has a kernel of its own for some rotations says so in backend_kernel_avail and specializes
+/// Apply<ExecSpace, R, true> (impl/cuda/apply_cuda.hpp), falling back to Apply<ExecSpace, R,
+/// false>, the portable kernel, for the calls it declines. Tests and benchmarks that want the
+/// portable kernel on such a backend name Apply<ExecSpace, R, false> (KernelChoice::portable).
 
-#include <krope/impl/apply_generic.hpp>
+#include <krope/impl/portable/launch.hpp>
+
+#include <type_traits>
 
 namespace krope::Impl {
 
+/// true where ExecSpace has a backend kernel for rotations like R.
 template <class ExecSpace, class R>
+struct backend_kernel_avail : std::false_type {};
+
+template <class ExecSpace, class R, bool Backend = backend_kernel_avail<ExecSpace, R>::value>
 struct Apply {
-  static void run(const ExecSpace& space, const R& rotation) { apply_generic(space, rotation); }
+  static void run(const ExecSpace& space, const R& rotation) {
+    portable::apply_portable(space, rotation);
+  }
 };
 
-/// Always the portable kernel, whatever the backend (compare paths in benchmarks and tests).
-template <class ExecSpace, class R>
-struct ApplyGeneric {
-  static void run(const ExecSpace& space, const R& rotation) { apply_generic(space, rotation); }
-};
+/// Which kernel a call may take: the backend's best (its own where it has one and accepts the
+/// call, else the portable one), or the portable kernel always.
+enum class KernelChoice { best, portable };
+
+template <KernelChoice K, class ExecSpace, class R>
+using apply_t =
+    Apply<ExecSpace, R, K == KernelChoice::best && backend_kernel_avail<ExecSpace, R>::value>;
 
 }  // namespace krope::Impl
 

@@ -4,14 +4,14 @@
 ///
 /// Takes over when every q/k View has a contiguous innermost dimension, 16-byte aligned data and
 /// 16-byte multiple strides, R/2 and head_dim are multiples of the vector width V = 16/sizeof(T),
-/// and the table rows are 16-byte aligned; otherwise it falls back to apply_generic. Launches a
-/// raw kernel on space.cuda_stream(): the row kernel (row_kernel.hpp) or the token kernel
+/// and the table rows are 16-byte aligned; otherwise it falls back to the portable kernel. Launches
+/// a raw kernel on space.cuda_stream(): the row kernel (row_kernel.hpp) or the token kernel
 /// (rotary_kernel.hpp; once, or once for q and once for k when a token's heads do not fit one
 /// block), each launch with its own L1 / shared memory carveout (cache_carveout.hpp). No
 /// allocation, no synchronisation, no device query beyond Kokkos' cached device properties.
 
 #include <krope/impl/angle_sources.hpp>
-#include <krope/impl/apply_generic.hpp>
+#include <krope/impl/apply_spec.hpp>
 #include <krope/impl/rotation.hpp>
 
 #if defined(KOKKOS_ENABLE_CUDA) && defined(__CUDACC__)
@@ -24,7 +24,6 @@
 
 #include <Kokkos_Core.hpp>
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -33,13 +32,6 @@
 #include <cuda_runtime.h>
 
 namespace krope::Impl {
-
-/// Which kernel the last Cuda apply call ran (a testing and diagnostics aid).
-enum class CudaPath { none, generic, vec16 };
-
-/// Testing aid: when true, Cuda apply calls take the generic Kokkos kernel.
-inline std::atomic<bool> cuda_force_generic{false};
-inline std::atomic<CudaPath> cuda_last_path{CudaPath::none};
 
 namespace cuda {
 
@@ -252,15 +244,14 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
 }  // namespace cuda
 
 template <class R>
-struct Apply<Kokkos::Cuda, R> {
+struct backend_kernel_avail<Kokkos::Cuda, R>
+    : std::integral_constant<bool, cuda::vectorizable_v<typename R::value_type>> {};
+
+template <class R>
+struct Apply<Kokkos::Cuda, R, true> {
   static void run(const Kokkos::Cuda& space, const R& rotation) {
-    if (!cuda_force_generic.load(std::memory_order_relaxed) &&
-        cuda::launch_vec16<cuda::RotaryTuning>(space, rotation)) {
-      cuda_last_path.store(CudaPath::vec16, std::memory_order_relaxed);
-      return;
-    }
-    cuda_last_path.store(CudaPath::generic, std::memory_order_relaxed);
-    apply_generic(space, rotation);
+    if (!cuda::launch_vec16<cuda::RotaryTuning>(space, rotation))
+      Apply<Kokkos::Cuda, R, false>::run(space, rotation);
   }
 };
 
