@@ -10,6 +10,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace krope::perf {
@@ -62,6 +63,16 @@ void register_variants() {
 
   register_case<Device, Kind<bf16, Layout::bshd, PositionMode::contiguous, AngleMode::table, true>>(
       llama("out of place"), all_paths);
+
+  // Partial rotary whose half is not whole 16-byte vectors (StableLM / Pythia: 0.25 of head 80;
+  // 0.25 and 0.75 of head 96) and one that is (R = 40: 20 pairs): the public path, which the CUDA
+  // specialization hands to the portable kernel when R/2 is not a multiple of 8 lanes.
+  for (const auto& [head_dim, rotary_dim] : {std::pair{80, 20}, {80, 40}, {96, 24}, {96, 72}}) {
+    Case c = llama("partial R=" + std::to_string(rotary_dim));
+    c.head_dim = head_dim;
+    c.rotary_dim = rotary_dim;
+    register_case<Device, Kind<bf16>>(c, {Path::copy, Path::apply});
+  }
 }
 
 }  // namespace krope::perf

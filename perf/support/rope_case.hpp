@@ -28,7 +28,8 @@ enum class AngleMode { table, frequencies };
 
 /// The paths each case is measured on, in registration order: the copy and the naive baseline
 /// run first so the later paths can report percent_of_copy and speedup_vs_naive from this run.
-enum class Path { copy, naive, generic, apply };
+/// touch (hosts): the same bytes read and written in place, beside the copy.
+enum class Path { copy, touch, naive, generic, apply };
 
 /// Compile-time part of a case: the element type and everything that changes View or argument
 /// types, so only the combinations a benchmark registers are instantiated.
@@ -132,6 +133,8 @@ inline const char* path_name(Path path, bool on_cuda) {
   switch (path) {
     case Path::copy:
       return "copy";
+    case Path::touch:
+      return "touch";
     case Path::naive:
       return "naive";
     case Path::generic:

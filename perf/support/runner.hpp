@@ -85,6 +85,8 @@ void call_path(Path path, const ExecSpace& space, CaseData<ExecSpace, typename K
   using M = typename ExecSpace::memory_space;
   const Case& c = d.c;
   if (path == Path::copy) return d.run_copy(space, slot);
+  if constexpr (CaseData<ExecSpace, typename Kind::value_type>::host_space)
+    if (path == Path::touch) return d.run_touch(space, slot);
   if (path == Path::naive) return d.run_naive(space, slot);
   const auto q = make_view<Kind, M>(d.q(slot), c, c.q_heads);
   const auto k = make_view<Kind, M>(d.k(slot), c, c.k_heads);
@@ -114,7 +116,7 @@ PathCheck check_path(Path path, const ExecSpace& space,
   using M = typename ExecSpace::memory_space;
   const Case& c = d.c;
   PathCheck check;
-  if (path == Path::copy) return check;
+  if (path == Path::copy || path == Path::touch) return check;
   call_path<ExecSpace, Kind>(path, space, d, 1);  // warm: first-call setup is not "per call"
   check.extra_bytes =
       path == Path::naive
@@ -153,13 +155,15 @@ void run_case(benchmark::State& state, const Case& c, Path path) {
   try {
     const ExecSpace space;
     auto& d = fixture<ExecSpace, Value>(c, working_set_bytes<ExecSpace>());
-    if (path == Path::copy) d.ensure_copy_rings(working_set_bytes<ExecSpace>());
+    const bool baseline = path == Path::copy || path == Path::touch;
+    if (baseline) d.ensure_copy_rings(working_set_bytes<ExecSpace>());
     auto found = d.checks.find(path);
     if (found == d.checks.end())
       found = d.checks.emplace(path, check_path<ExecSpace, Kind>(path, space, d)).first;
     const PathCheck check = found->second;
-    const int slots = path == Path::copy ? d.copy_source.slots() : d.inputs.slots();
-    const std::size_t working_set = path == Path::copy
+    const int slots = baseline ? d.copy_source.slots() : d.inputs.slots();
+    const std::size_t working_set = path == Path::touch ? d.copy_source.total_bytes()
+                                    : path == Path::copy
                                         ? 2 * d.copy_source.total_bytes()
                                         : d.inputs.total_bytes() + d.outputs.total_bytes();
 
@@ -183,6 +187,7 @@ void run_case(benchmark::State& state, const Case& c, Path path) {
     std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
     const double median = times[times.size() / 2];
     if (path == Path::copy) SameRun::record(c.key() + "/copy", median);
+    if (path == Path::touch) SameRun::record(c.key() + "/touch", median);
     if (path == Path::naive) SameRun::record(c.key() + "/naive", median);
 
     const double bytes = static_cast<double>(c.bytes());
@@ -193,6 +198,8 @@ void run_case(benchmark::State& state, const Case& c, Path path) {
     const double copy = SameRun::median(c.key() + "/copy");
     const double naive = SameRun::median(c.key() + "/naive");
     if (copy > 0) counters["percent_of_copy"] = 100.0 * copy / median;
+    const double touch = SameRun::median(c.key() + "/touch");
+    if (touch > 0) counters["percent_of_touch"] = 100.0 * touch / median;
     if (naive > 0) counters["speedup_vs_naive"] = naive / median;
     if (is_cuda<ExecSpace>()) counters["host_us"] = host_times[host_times.size() / 2] * 1e6;
     counters["rel_error"] = check.relative_error;

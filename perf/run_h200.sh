@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds krope on the H200 machine and runs its CUDA tests and benchmark suites there. That
+# machine has nvcc, CMake and ninja but no Kokkos, GoogleTest or Google Benchmark, so they travel:
+#
+#   perf/run_h200.sh --stage        # here: packs the Kokkos installs of cmake/bootstrap.sh (cuda
+#                                   # and host) and Debian's GoogleTest / Google Benchmark files
+#                                   # into .carry/deps.tgz (absolute paths kept)
+#   perf/run_h200.sh STEP...        # there (device tool, carry .carry), from the repository root
+#
+# Steps: tests (CUDA build: ctest, Serial + Cuda), suite (krope_bench, the whole device suite),
+# host (krope_bench_host on every core), or a Google Benchmark filter "bench=REGEX" for a part of
+# the device suite (KROPE_BENCH_ARGS: more Google Benchmark flags). Logs and JSON go to $OUT (the
+# device tool's folder) or out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${1:-}" == "--stage" ]]; then
+  mkdir -p .carry
+  cuda=$(bash cmake/bootstrap.sh cuda | tail -n 1)
+  host=$(bash cmake/bootstrap.sh host | tail -n 1)
+  mapfile -t system < <(dpkg -L libgtest-dev libgmock-dev libbenchmark-dev libbenchmark1debian |
+    grep -E '^/usr/(include|lib)/' | while read -r f; do [[ -f $f || -L $f ]] && echo "$f"; done)
+  tar -czPf .carry/deps.tgz "$cuda" "$host" "${system[@]}"
+  printf '%s\n%s\n' "$cuda" "$host" >.carry/prefixes
+  ls -l .carry
+  exit 0
+fi
+
+out=${OUT:-out}
+mkdir -p "$out"
+tar -xzPf .carry/deps.tgz
+ldconfig
+cuda=$(sed -n 1p .carry/prefixes)
+host=$(sed -n 2p .carry/prefixes)
+export PATH=/usr/local/cuda/bin:$PATH
+# The Kokkos install names the CUDA libraries where they are here (/usr/local/cuda/lib/...).
+for lib in libcudart.so stubs/libcuda.so; do
+  if [[ ! -e /usr/local/cuda/lib/$lib ]]; then
+    mkdir -p "$(dirname "/usr/local/cuda/lib/$lib")"
+    ln -sf "$(find /usr/local/cuda/ -path "*/$lib" -not -path '/usr/local/cuda/lib/*' | head -n 1)" \
+      "/usr/local/cuda/lib/$lib"
+  fi
+done
+jobs=$(nproc)
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+  lscpu | grep -E 'Model name|^CPU\(s\)|Flags' | cut -c1-400
+} >"$out/machine.txt" 2>&1 || true
+
+configure() {  # build dir, Kokkos prefix, compiler
+  cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKokkos_ROOT="$2" \
+    -DCMAKE_CXX_COMPILER="$3" -DKROPE_ENABLE_TESTS=ON -DKROPE_ENABLE_PERF=ON \
+    -DKROPE_ENABLE_EXAMPLES=OFF >"$out/configure_$(basename "$1").log" 2>&1
+}
+
+for step in "$@"; do
+  case "$step" in
+    tests)
+      configure build/h200 "$cuda" "$cuda/bin/nvcc_wrapper"
+      cmake --build build/h200 -j "$jobs" 2>&1 | tail -n 20
+      ctest --test-dir build/h200 -j 4 --output-on-failure 2>&1 | tee "$out/ctest.log" | tail -n 25
+      ;;
+    suite | bench=*)
+      configure build/h200 "$cuda" "$cuda/bin/nvcc_wrapper"
+      cmake --build build/h200 --target krope_bench -j "$jobs" 2>&1 | tail -n 5
+      filter=.
+      [[ "$step" == bench=* ]] && filter=${step#bench=}
+      # shellcheck disable=SC2086 # KROPE_BENCH_ARGS: extra Google Benchmark flags, word-split
+      build/h200/perf/krope_bench --benchmark_filter="$filter" ${KROPE_BENCH_ARGS:-} \
+        --benchmark_out="$out/krope_bench.json" --benchmark_out_format=json 2>&1 |
+        tee "$out/krope_bench.log" | grep -E 'median' | sed -E 's/ +[0-9]+ us +[0-9]+ us//' | cut -c1-230
+      ;;
+    host)
+      configure build/h200-host "$host" g++
+      cmake --build build/h200-host --target krope_bench_host -j "$jobs" 2>&1 | tail -n 5
+      OMP_NUM_THREADS=$jobs OMP_PROC_BIND=spread OMP_PLACES=threads \
+        build/h200-host/perf/krope_bench_host --benchmark_filter=openmp \
+        --benchmark_out="$out/krope_bench_host.json" --benchmark_out_format=json 2>&1 |
+        tee "$out/krope_bench_host.log" | grep -E 'median' | cut -c1-230
+      ;;
+    *)
+      echo "unknown step '$step'" >&2
+      exit 2
+      ;;
+  esac
+done
