@@ -22,13 +22,14 @@ import re
 import sys
 from collections import OrderedDict
 
-PATH_ORDER = ["specialized", "apply", "generic", "naive", "copy"]
+PATH_ORDER = ["specialized", "apply", "generic", "naive", "copy", "touch"]
 PATH_LABEL = {
     "specialized": "CUDA specialization (krope::apply)",
     "apply": "krope::apply",
     "generic": "generic Kokkos",
     "naive": "naive unfused",
     "copy": "copy ceiling",
+    "touch": "in-place touch (hosts)",
 }
 PATH_COLOR = {
     "specialized": "#1f77b4",
@@ -36,6 +37,7 @@ PATH_COLOR = {
     "generic": "#ff7f0e",
     "naive": "#7f7f7f",
     "copy": "#2ca02c",
+    "touch": "#9467bd",
 }
 LLAMA = "B=8 T=4096 Hq=32 Hk=8 D=128"
 
