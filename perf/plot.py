@@ -119,9 +119,9 @@ def full_table(group, configs, out):
             speed = value(r, "speedup_vs_naive")
             out.append(
                 f"| {shown} | {path} | {fmt_time(value(r, 'time_us'))} | "
-                f"{fmt(speed, 2, 'x') if path not in ('naive', 'copy') else '-'} | "
-                f"{fmt_err(value(r, 'rel_error')) if path != 'copy' else '-'} | "
-                f"{fmt_mem(value(r, 'extra_bytes')) if path != 'copy' else '-'} | "
+                f"{fmt(speed, 2, 'x') if path not in ('naive', 'copy', 'touch') else '-'} | "
+                f"{fmt_err(value(r, 'rel_error')) if path not in ('copy', 'touch') else '-'} | "
+                f"{fmt_mem(value(r, 'extra_bytes')) if path not in ('copy', 'touch') else '-'} | "
                 f"{fmt(value(r, 'GB/s'))} | {fmt(value(r, 'percent_of_copy'), 1, '%')} |"
             )
     out.append("")
