@@ -24,9 +24,9 @@ struct Tuning {
   template <class T>
   static constexpr int head_batch = device ? (sizeof(T) == 2 ? 2 : 4) : 1;
   /// Most heads one GPU thread rotates, sharing one read (or evaluation) of the chunk's cos/sin:
-  /// one batch, so that each thread loads, rotates, stores and exits (a thread that goes back to
-  /// memory after its stores leaves the DRAM queues idle). Smaller problems give each thread
-  /// fewer, until the grid covers `waves` x the device's resident threads.
+  /// one batch, so that each thread loads, rotates, stores and exits, as the CUDA specialization
+  /// measured best (not yet A/B-tested for this kernel: perf/NOTES.md). Smaller problems give
+  /// each thread fewer, until the grid covers `waves` x the device's resident threads.
   template <class T>
   static constexpr int heads_per_thread = head_batch<T>;
   static constexpr int waves = 2;
@@ -34,9 +34,9 @@ struct Tuning {
   /// up to 256 (16-bit) or 128 (fp32) pairs, so that each head row is rotated front to back: with
   /// one chunk of every head at a time the loads jump between the token's rows and stall.
   static constexpr int staged_units = device ? 1 : 16;
-  /// GPU blocks of 256 threads, at least 2 resident per SM: up to 128 registers a thread. Left
-  /// to Kokkos' default bounds the compiler capped the kernel at 80 registers and spilled the
-  /// batch of head chunks to local memory.
+  /// GPU blocks of 256 threads, at least 2 resident per SM: up to 128 registers a thread for the
+  /// batch of head chunks (ptxas: 96-116 used, no stack; under Kokkos' default bounds the 16-bit
+  /// kernels were capped at 80 to 96).
   using launch_bounds = Kokkos::LaunchBounds<256, 2>;
   /// Data the aligned access needs (16-byte packs); CPUs gain nothing from it.
   static constexpr bool packed_access = device;
