@@ -5,12 +5,16 @@
 #   perf/run_h200.sh --stage        # here: packs the Kokkos installs of cmake/bootstrap.sh (cuda
 #                                   # and host) and Debian's GoogleTest / Google Benchmark files
 #                                   # into .carry/deps.tgz (absolute paths kept)
+#   perf/run_h200.sh --stage-tests build/cuda   # here: packs a CUDA build's test binary (built
+#                                   # here: the GPU machine takes longer than one 10-minute call to
+#                                   # build all of it) into .carry/tests.txz
 #   perf/run_h200.sh STEP...        # there (device tool, carry .carry), from the repository root
 #
-# Steps: tests (CUDA build: ctest, Serial + Cuda), suite (krope_bench, the whole device suite),
-# host (krope_bench_host on every core), or a Google Benchmark filter "bench=REGEX" for a part of
-# the device suite (KROPE_BENCH_ARGS: more Google Benchmark flags). Logs and JSON go to $OUT (the
-# device tool's folder) or out/.
+# Steps: tests (CUDA build there: ctest, Serial + Cuda), carried-tests (the staged test binary:
+# every test, then compute-sanitizer memcheck over KROPE_SANITIZE_FILTER), suite (krope_bench,
+# the whole device suite), host (krope_bench_host on every core), or a Google Benchmark filter
+# "bench=REGEX" for a part of the device suite (KROPE_BENCH_ARGS: more Google Benchmark flags).
+# Logs and JSON go to $OUT (the device tool's folder) or out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +26,15 @@ if [[ "${1:-}" == "--stage" ]]; then
     grep -E '^/usr/(include|lib)/' | while read -r f; do [[ -f $f || -L $f ]] && echo "$f"; done)
   tar -czPf .carry/deps.tgz "$cuda" "$host" "${system[@]}"
   printf '%s\n%s\n' "$cuda" "$host" >.carry/prefixes
+  ls -l .carry
+  exit 0
+fi
+
+if [[ "${1:-}" == "--stage-tests" ]]; then
+  mkdir -p .carry
+  # The binary names its test data by absolute path: recorded so the other side can link it.
+  sed -n 's/.*KROPE_TEST_DATA_DIR=\\"\([^\\]*\)\\".*/\1/p' "$2/build.ninja" | head -n 1 >.carry/test_data_dir
+  tar -cJf .carry/tests.txz "$2/tests/krope_tests"
   ls -l .carry
   exit 0
 fi
@@ -59,6 +72,17 @@ for step in "$@"; do
       configure build/h200 "$cuda" "$cuda/bin/nvcc_wrapper"
       cmake --build build/h200 -j "$jobs" 2>&1 | tail -n 20
       ctest --test-dir build/h200 -j 4 --output-on-failure 2>&1 | tee "$out/ctest.log" | tail -n 25
+      ;;
+    carried-tests)
+      tar -xJf .carry/tests.txz
+      binary=$(tar -tJf .carry/tests.txz | head -n 1)
+      data=$(cat .carry/test_data_dir)
+      [[ -d "$data" ]] || { mkdir -p "$(dirname "$data")" && ln -s "$PWD/tests/data" "$data"; }
+      "$binary" --gtest_brief=1 2>&1 | tee "$out/tests.log" | tail -n 15
+      if [[ -n "${KROPE_SANITIZE_FILTER:-}" ]]; then
+        compute-sanitizer --tool memcheck --error-exitcode 3 "$binary" --gtest_brief=1 \
+          --gtest_filter="$KROPE_SANITIZE_FILTER" 2>&1 | tee "$out/memcheck.log" | tail -n 8
+      fi
       ;;
     suite | bench=*)
       configure build/h200 "$cuda" "$cuda/bin/nvcc_wrapper"
