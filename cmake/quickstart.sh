@@ -5,7 +5,8 @@
 #   bash cmake/quickstart.sh test    # build everything and run the test suite (ctest)
 #
 # KROPE_CONFIG=cuda selects the CUDA build (Serial + Cuda, Hopper); the default is host
-# (Serial + OpenMP). Kokkos is built once into ~/.cache/krope (see cmake/bootstrap.sh).
+# (Serial + OpenMP). Kokkos is built once into ~/.cache/krope (see cmake/bootstrap.sh);
+# KROPE_KOKKOS_VERSION=4.6.01 (with KROPE_DEPS_DIR) selects Kokkos 4.
 set -euo pipefail
 
 what=${1:-demo}
@@ -17,16 +18,22 @@ prefix=$(bash "$root/cmake/bootstrap.sh" "$config" | tail -n 1)
 compiler=g++
 [ "$config" = cuda ] && compiler=$prefix/bin/nvcc_wrapper && export PATH=/usr/local/cuda/bin:$PATH
 
+# One build folder per Kokkos version: build/<config> for the default one, else
+# build/<config>-kokkos-<version> (the version as the prefix kokkos-<version>-<config>-<key> names it).
+build=build/$config
+version=$(basename "$prefix" | cut -d- -f2)
+[ -z "${KROPE_KOKKOS_VERSION:-}" ] || build=build/$config-kokkos-$version
+
 cd "$root"
-cmake --preset "$config" -DKokkos_ROOT="$prefix" -DCMAKE_CXX_COMPILER="$compiler" >/dev/null
+cmake --preset "$config" -B "$build" -DKokkos_ROOT="$prefix" -DCMAKE_CXX_COMPILER="$compiler" >/dev/null
 case "$what" in
   demo)
-    cmake --build "build/$config" --target quickstart -j "$jobs"
-    "build/$config/examples/quickstart/quickstart"
+    cmake --build "$build" --target quickstart -j "$jobs"
+    "$build/examples/quickstart/quickstart"
     ;;
   test)
-    cmake --build "build/$config" -j "$jobs"
-    ctest --test-dir "build/$config" --output-on-failure -j "$jobs"
+    cmake --build "$build" -j "$jobs"
+    ctest --test-dir "$build" --output-on-failure -j "$jobs"
     ;;
   *)
     echo "usage: $0 demo|test" >&2

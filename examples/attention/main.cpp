@@ -47,10 +47,10 @@ struct CausalSoftmax {
   KOKKOS_INLINE_FUNCTION void operator()(int b, int h, int i) const {
     const int keys = static_cast<int>(scores.extent(3));
     float top = scores(b, h, i, 0);
-    for (int j = 1; j <= i; ++j) top = Kokkos::Experimental::fmax(top, scores(b, h, i, j));
+    for (int j = 1; j <= i; ++j) top = krope_example::kokkos_math::fmax(top, scores(b, h, i, j));
     float sum = 0;
     for (int j = 0; j <= i; ++j) {
-      const float e = Kokkos::Experimental::exp(scores(b, h, i, j) - top);
+      const float e = krope_example::kokkos_math::exp(scores(b, h, i, j) - top);
       probs(b, h, i, j) = e;
       sum += e;
     }
@@ -403,6 +403,7 @@ void long_positions(const Space& space, Checks& checks) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  if (!krope_example::device_visible()) return krope_example::skipped(argv[0]);
   Kokkos::ScopeGuard kokkos(argc, argv);
   const int seq = static_cast<int>(krope_example::size_argument(argc, argv, 256));
   krope_example::print_execution_space();

@@ -14,7 +14,37 @@
 #include <string>
 #include <vector>
 
+#if defined(KOKKOS_ENABLE_CUDA)
+#include <cuda_runtime.h>
+#endif
+
 namespace krope_example {
+
+/// Kokkos' math functions: Kokkos:: since 3.7, Kokkos::Experimental:: before (gone in 4.x).
+#if KOKKOS_VERSION >= 30700
+namespace kokkos_math = Kokkos;
+#else
+namespace kokkos_math = Kokkos::Experimental;
+#endif
+
+/// Exit status CTest reads as "skipped" (SKIP_RETURN_CODE in examples/CMakeLists.txt).
+constexpr int kSkipped = 77;
+
+/// False in a CUDA build on a machine with no visible GPU, where Kokkos cannot initialise (CI
+/// compiles the CUDA build but has no GPU); main then returns skipped(), never a pass.
+inline bool device_visible() {
+#if defined(KOKKOS_ENABLE_CUDA)
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+#else
+  return true;
+#endif
+}
+
+inline int skipped(const char* program) {
+  std::printf("%s: no CUDA device visible: skipped (exit %d)\n", program, kSkipped);
+  return kSkipped;
+}
 
 /// The first command-line argument as a positive integer, or `fallback` when there is none.
 /// CTest passes a small value so the examples stay quick on 2 CPU cores.

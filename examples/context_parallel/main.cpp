@@ -307,7 +307,12 @@ int main(int argc, char** argv) {
   int local_rank = 0;
   MPI_Comm_rank(node, &local_rank);
   MPI_Comm_free(&node);
+  // Kokkos 3.7 replaced InitArguments (gone in 4.x) with InitializationSettings.
+#if KOKKOS_VERSION >= 30700
+  Kokkos::InitializationSettings args;
+#else
   Kokkos::InitArguments args;
+#endif
 #if defined(KOKKOS_ENABLE_CUDA)
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess || devices < 1) {
@@ -316,7 +321,11 @@ int main(int argc, char** argv) {
     MPI_Finalize();
     return kSkipped;
   }
+#if KOKKOS_VERSION >= 30700
+  args.set_device_id(local_rank % devices);
+#else
   args.device_id = local_rank % devices;
+#endif
 #else
   (void)local_rank;
 #endif

@@ -53,7 +53,7 @@ struct CachedAttention {
     const int dim = static_cast<int>(q.extent(2));
     float s = 0;
     for (int d = 0; d < dim; ++d) s += q(row, h, d) * k(b, slot, kh, d);
-    return s / Kokkos::Experimental::sqrt(static_cast<float>(dim));
+    return s / krope_example::kokkos_math::sqrt(static_cast<float>(dim));
   }
 
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t n, int h) const {
@@ -63,11 +63,11 @@ struct CachedAttention {
     const std::int64_t first = plan.first(n), last = plan.last(n);
     float top = score(row, h, b, first, kh);
     for (std::int64_t j = first + 1; j <= last; ++j)
-      top = Kokkos::Experimental::fmax(top, score(row, h, b, j, kh));
+      top = krope_example::kokkos_math::fmax(top, score(row, h, b, j, kh));
     float acc[max_head_dim] = {};
     float sum = 0;
     for (std::int64_t j = first; j <= last; ++j) {
-      const float w = Kokkos::Experimental::exp(score(row, h, b, j, kh) - top);
+      const float w = krope_example::kokkos_math::exp(score(row, h, b, j, kh) - top);
       sum += w;
       for (int d = 0; d < dim; ++d) acc[d] += w * v(b, j, kh, d);
     }
@@ -105,6 +105,7 @@ Tokens random_tokens(const char* label, int batch, int max_len, int heads, int d
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  if (!krope_example::device_visible()) return krope_example::skipped(argv[0]);
   Kokkos::ScopeGuard kokkos(argc, argv);
   const int steps = static_cast<int>(krope_example::size_argument(argc, argv, 32));
   krope_example::print_execution_space();

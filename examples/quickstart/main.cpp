@@ -94,6 +94,7 @@ void print_row(const Shape& s, const char* dtype, const char* angles, const Resu
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  if (!krope_example::device_visible()) return krope_example::skipped(argv[0]);
   Kokkos::ScopeGuard kokkos(argc, argv);
   const Shape shape{2, static_cast<int>(krope_example::size_argument(argc, argv, 2048)), 8, 2, 128};
   const int reps = 21;
