@@ -110,7 +110,7 @@ void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, co
   check_no_partial_overlap("q_out", q_out, "k_out", k_out);
   const bool in_place = exactly_aliased(q, q_out) && exactly_aliased(k, k_out);
 
-  const std::int64_t limit = position_limit(rotary);
+  const PositionLimit limit = position_limit(rotary);
   auto make = [&](auto tokens, std::int64_t token_count) {
     using Tokens = decltype(tokens);
     auto angles = angles_of<Real>(rotary);
