@@ -274,6 +274,52 @@ TEST(TEST_CATEGORY, positions_at_int64_edges_throw) {
   int64_edges_rejected(make_frequencies<Memory>(c), std::int64_t(1) << 24);
 }
 
+/// q-side operands (q, q_out) and k-side operands (k, k_out) must not share an element, exactly
+/// aliased or partially: the kernel would rotate shared elements twice or overwrite one result
+/// with the other. Only q_out == q and k_out == k (in place) may alias.
+TEST(TEST_CATEGORY, q_side_and_k_side_must_not_share_memory) {
+  using Strided = Kokkos::View<float****, Kokkos::LayoutStride, Memory>;
+  auto table = make_table<Memory>(config64(), 64);
+  Tensor x("x", 1, 8, 2, 64), y("y", 1, 8, 2, 64), z("z", 1, 8, 2, 64), w("w", 1, 8, 2, 64);
+  fill_gaussian(x, 21);
+  fill_gaussian(y, 22);
+  fill_gaussian(z, 23);
+  fill_gaussian(w, 24);
+  const auto out_of_place = [&](auto q, auto k, auto q_out, auto k_out) {
+    return [=] { krope::apply(Space(), table, q, k, q_out, k_out, krope::contiguous{0}); };
+  };
+  // Exact aliasing.
+  expect_rejected_keeping([&] { krope::apply(Space(), table, x, x, krope::contiguous{0}); },
+                          "q and k are the same memory", x);
+  expect_rejected_keeping(out_of_place(x, x, y, z), "q and k are the same memory", x, y, z);
+  expect_rejected_keeping(out_of_place(x, y, z, z), "q_out and k_out are the same memory", x, y, z);
+  expect_rejected_keeping(out_of_place(x, y, y, z), "q_out and k are the same memory", x, y, z);
+  expect_rejected_keeping(out_of_place(x, y, z, x), "k_out and q are the same memory", x, y, z);
+  // ... also through Views of another type on the same memory.
+  const Strided x_strided = x;
+  expect_rejected_keeping(out_of_place(x, x_strided, y, z), "q and k are the same memory", x, y, z);
+
+  // Partial overlap: heads [0, 2) and [1, 3) of one buffer share head 1.
+  Tensor buffer("buffer", 1, 8, 4, 64);
+  fill_gaussian(buffer, 25);
+  const auto heads = [&](int first) {
+    return Strided(Kokkos::subview(buffer, Kokkos::ALL, Kokkos::ALL,
+                                   std::make_pair(first, first + 2), Kokkos::ALL));
+  };
+  const Strided a = heads(0), b = heads(1), c = heads(2);
+  expect_rejected_keeping([&] { krope::apply(Space(), table, a, b, krope::contiguous{0}); },
+                          "q partially overlaps k", buffer);
+  expect_rejected_keeping(out_of_place(a, b, z, w), "q partially overlaps k", buffer, z, w);
+  expect_rejected_keeping(out_of_place(x, y, a, b), "q_out partially overlaps k_out", x, y, buffer);
+  expect_rejected_keeping(out_of_place(x, b, a, z), "q_out partially overlaps k (", x, buffer, z);
+  expect_rejected_keeping(out_of_place(a, y, z, b), "k_out partially overlaps q", buffer, y, z);
+
+  // Allowed: disjoint slices of one buffer in place, and q in place with k out of place.
+  EXPECT_NO_THROW(krope::apply(Space(), table, a, c, krope::contiguous{0}));
+  EXPECT_NO_THROW(krope::apply(Space(), table, x, y, x, z, krope::contiguous{0}));
+  Space().fence();
+}
+
 TEST(TEST_CATEGORY, malformed_varlen_throws) {
   using Packed = Kokkos::View<float***, Kokkos::LayoutRight, Memory>;
   auto table = make_table<Memory>(config64(), 64);
