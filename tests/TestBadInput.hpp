@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -46,6 +47,25 @@ void expect_rejected(const std::function<void()>& call, const std::string& needl
       ASSERT_EQ(std::memcmp(&after[j], &before[i][j], sizeof(double)), 0)
           << "view " << i << " changed";
   }
+}
+
+/// The same for Views of any type: each keeps its bits.
+template <class... Views>
+void expect_rejected_keeping(const std::function<void()>& call, const std::string& needle,
+                             const Views&... watched) {
+  const std::vector<std::vector<double>> before{to_doubles(watched)...};
+  try {
+    call();
+    Space().fence();
+    ADD_FAILURE() << "no exception; expected one naming '" << needle << "'";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
+        << "message '" << e.what() << "' does not name '" << needle << "'";
+  }
+  const std::vector<std::vector<double>> after{to_doubles(watched)...};
+  for (std::size_t i = 0; i < after.size(); ++i)
+    ASSERT_EQ(std::memcmp(after[i].data(), before[i].data(), after[i].size() * sizeof(double)), 0)
+        << "view " << i << " changed";
 }
 
 struct Data {
@@ -178,6 +198,126 @@ TEST(TEST_CATEGORY, positions_outside_table_throw) {
   // The documented opt-out skips the device check (valid ids here).
   Kokkos::deep_copy(ids, 63);
   EXPECT_NO_THROW(krope::apply(Space(), table, d.q, d.k, krope::position_ids{ids, false}));
+}
+
+/// Offsets and ids at the int64 edges, and just past `limit` (the first position `rotary` does
+/// not serve), in every position mode. A check written as offset + length > limit wraps for an
+/// offset near INT64_MAX, passes, and the kernel reads far outside the table.
+template <class Rotary>
+void int64_edges_rejected(const Rotary& rotary, std::int64_t limit) {
+  using Packed = Kokkos::View<float***, Kokkos::LayoutRight, Memory>;
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t min = std::numeric_limits<std::int64_t>::min();
+  const int d = rotary.head_dim();
+  Tensor q("q", 2, 2, 1, d), k("k", 2, 2, 1, d);  // 2 sequences of 2 tokens
+  fill_gaussian(q, 11);
+  fill_gaussian(k, 12);
+  // Each bad offset puts the last token of a 2-token sequence outside [0, limit).
+  const std::vector<std::int64_t> bad_offsets{max - 1, max, min, min + 1, -1, limit - 1};
+  for (std::int64_t bad : bad_offsets) {
+    SCOPED_TRACE(testing::Message() << "offset " << bad);
+    expect_rejected_keeping([&] { krope::apply(Space(), rotary, q, k, krope::contiguous{bad}); },
+                            "contiguous offset", q, k);
+    for (auto offsets : {std::vector<std::int64_t>{0, bad}, std::vector<std::int64_t>{bad, 0}}) {
+      Offsets device = device_copy<Memory>(offsets, "offsets");
+      expect_rejected_keeping(
+          [&] { krope::apply(Space(), rotary, q, k, krope::sequence_offsets{device}); },
+          "sequence_offsets", q, k);
+    }
+  }
+  for (std::int64_t bad : std::vector<std::int64_t>{max, min, limit, -1}) {
+    SCOPED_TRACE(testing::Message() << "id " << bad);
+    Ids ids("ids", 2, 2);
+    Kokkos::deep_copy(Kokkos::subview(ids, 1, 0), bad);
+    expect_rejected_keeping([&] { krope::apply(Space(), rotary, q, k, krope::position_ids{ids}); },
+                            "position_ids", q, k);
+  }
+  // The last valid positions are accepted.
+  EXPECT_NO_THROW(krope::apply(Space(), rotary, q, k, krope::contiguous{limit - 2}));
+  Offsets last = device_copy<Memory>({limit - 2, 0}, "offsets");
+  EXPECT_NO_THROW(krope::apply(Space(), rotary, q, k, krope::sequence_offsets{last}));
+  Ids last_ids("ids", 2, 2);
+  Kokkos::deep_copy(last_ids, limit - 1);
+  EXPECT_NO_THROW(krope::apply(Space(), rotary, q, k, krope::position_ids{last_ids}));
+
+  Packed pq("q", 4, 1, d), pk("k", 4, 1, d);  // packed: sequences of 2 and 2 tokens
+  fill_gaussian(pq, 13);
+  fill_gaussian(pk, 14);
+  Offsets cu = device_copy<Memory>({0, 2, 4}, "cu_seqlens");
+  for (std::int64_t bad : bad_offsets) {
+    SCOPED_TRACE(testing::Message() << "varlen offset " << bad);
+    Offsets offsets = device_copy<Memory>({0, bad}, "offsets");
+    expect_rejected_keeping(
+        [&] {
+          krope::apply(Space(), rotary, pq, pk, krope::varlen{cu, offsets});
+        },
+        "varlen sequence 1", pq, pk);
+  }
+  // A sequence as long as int64 allows (cu_seqlens wrong too: the positions are checked first).
+  Offsets cu_huge = device_copy<Memory>({0, max}, "cu_seqlens");
+  Offsets one = device_copy<Memory>({1}, "offsets");
+  expect_rejected_keeping(
+      [&] {
+        krope::apply(Space(), rotary, pq, pk, krope::varlen{cu_huge, one});
+      },
+      "varlen sequence 0", pq, pk);
+  Offsets last_varlen = device_copy<Memory>({0, limit - 2}, "offsets");
+  EXPECT_NO_THROW(krope::apply(Space(), rotary, pq, pk, krope::varlen{cu, last_varlen}));
+  Space().fence();
+}
+
+TEST(TEST_CATEGORY, positions_at_int64_edges_throw) {
+  Config c;
+  c.head_dim = 8;
+  int64_edges_rejected(make_table<Memory>(c, 16), 16);
+  // Table-free: positions below 2^24, where the fp64 angles keep their accuracy contract.
+  int64_edges_rejected(make_frequencies<Memory>(c), std::int64_t(1) << 24);
+}
+
+/// q-side operands (q, q_out) and k-side operands (k, k_out) must not share an element, exactly
+/// aliased or partially: the kernel would rotate shared elements twice or overwrite one result
+/// with the other. Only q_out == q and k_out == k (in place) may alias.
+TEST(TEST_CATEGORY, q_side_and_k_side_must_not_share_memory) {
+  using Strided = Kokkos::View<float****, Kokkos::LayoutStride, Memory>;
+  auto table = make_table<Memory>(config64(), 64);
+  Tensor x("x", 1, 8, 2, 64), y("y", 1, 8, 2, 64), z("z", 1, 8, 2, 64), w("w", 1, 8, 2, 64);
+  fill_gaussian(x, 21);
+  fill_gaussian(y, 22);
+  fill_gaussian(z, 23);
+  fill_gaussian(w, 24);
+  const auto out_of_place = [&](auto q, auto k, auto q_out, auto k_out) {
+    return [=] { krope::apply(Space(), table, q, k, q_out, k_out, krope::contiguous{0}); };
+  };
+  // Exact aliasing.
+  expect_rejected_keeping([&] { krope::apply(Space(), table, x, x, krope::contiguous{0}); },
+                          "q and k are the same memory", x);
+  expect_rejected_keeping(out_of_place(x, x, y, z), "q and k are the same memory", x, y, z);
+  expect_rejected_keeping(out_of_place(x, y, z, z), "q_out and k_out are the same memory", x, y, z);
+  expect_rejected_keeping(out_of_place(x, y, y, z), "q_out and k are the same memory", x, y, z);
+  expect_rejected_keeping(out_of_place(x, y, z, x), "k_out and q are the same memory", x, y, z);
+  // ... also through Views of another type on the same memory.
+  const Strided x_strided = x;
+  expect_rejected_keeping(out_of_place(x, x_strided, y, z), "q and k are the same memory", x, y, z);
+
+  // Partial overlap: heads [0, 2) and [1, 3) of one buffer share head 1.
+  Tensor buffer("buffer", 1, 8, 4, 64);
+  fill_gaussian(buffer, 25);
+  const auto heads = [&](int first) {
+    return Strided(Kokkos::subview(buffer, Kokkos::ALL, Kokkos::ALL,
+                                   std::make_pair(first, first + 2), Kokkos::ALL));
+  };
+  const Strided a = heads(0), b = heads(1), c = heads(2);
+  expect_rejected_keeping([&] { krope::apply(Space(), table, a, b, krope::contiguous{0}); },
+                          "q partially overlaps k", buffer);
+  expect_rejected_keeping(out_of_place(a, b, z, w), "q partially overlaps k", buffer, z, w);
+  expect_rejected_keeping(out_of_place(x, y, a, b), "q_out partially overlaps k_out", x, y, buffer);
+  expect_rejected_keeping(out_of_place(x, b, a, z), "q_out partially overlaps k (", x, buffer, z);
+  expect_rejected_keeping(out_of_place(a, y, z, b), "k_out partially overlaps q", buffer, y, z);
+
+  // Allowed: disjoint slices of one buffer in place, and q in place with k out of place.
+  EXPECT_NO_THROW(krope::apply(Space(), table, a, c, krope::contiguous{0}));
+  EXPECT_NO_THROW(krope::apply(Space(), table, x, y, x, z, krope::contiguous{0}));
+  Space().fence();
 }
 
 TEST(TEST_CATEGORY, malformed_varlen_throws) {

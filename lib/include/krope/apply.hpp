@@ -10,9 +10,10 @@
 /// with a Table<M, double>.
 ///
 /// Every call validates before it touches memory and throws std::invalid_argument naming the
-/// argument: head_dim mismatch, q/k batch or seq mismatch, q_out/k_out shape mismatch, partial
-/// overlap of inputs and outputs (exact aliasing is in place and allowed), positions outside
-/// the table, malformed cu_seqlens. Empty tensors are a no-op.
+/// argument: head_dim mismatch, q/k batch or seq mismatch, q_out/k_out shape mismatch, q_out
+/// partially overlapping q or k_out partially overlapping k (exact aliasing is in place and
+/// allowed), any shared memory between a q-side operand (q, q_out) and a k-side one (k, k_out),
+/// positions outside the table, malformed cu_seqlens. Empty tensors are a no-op.
 
 #include <krope/frequencies.hpp>
 #include <krope/impl/angle_sources.hpp>
@@ -47,11 +48,26 @@ void check_output(const char* name, const Out& out, const In& in) {
                                   ", its input is " + shape_of(in));
 }
 
+/// An output and its own input: exactly aliased (in place) or apart.
+template <class Out, class In>
+void check_in_place_or_apart(const char* out_name, const Out& out, const char* in_name,
+                             const In& in) {
+  if (partially_overlap(out, in))
+    throw std::invalid_argument(std::string("krope::apply: ") + out_name + " partially overlaps " +
+                                in_name + " (only exact aliasing, i.e. in place, is allowed)");
+}
+
+/// A q-side operand (q, q_out) and a k-side one (k, k_out): no shared element at all. Aliased,
+/// the kernel would rotate the shared elements twice or let one result overwrite the other.
 template <class A, class B>
-void check_no_partial_overlap(const char* a_name, const A& a, const char* b_name, const B& b) {
+void check_apart(const char* a_name, const A& a, const char* b_name, const B& b) {
+  const char* rule = " (q-side and k-side operands must not share memory)";
+  if (a.size() > 0 && b.size() > 0 && exactly_aliased(a, b))
+    throw std::invalid_argument(std::string("krope::apply: ") + a_name + " and " + b_name +
+                                " are the same memory" + rule);
   if (partially_overlap(a, b))
     throw std::invalid_argument(std::string("krope::apply: ") + a_name + " partially overlaps " +
-                                b_name + " (only exact aliasing, i.e. in place, is allowed)");
+                                b_name + rule);
 }
 
 /// The one implementation behind every public overload: validates, builds the Rotation and hands
@@ -103,14 +119,15 @@ void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, co
                                   ": batch and seq (or tokens) must match");
   check_output("q_out", q_out, q);
   check_output("k_out", k_out, k);
-  check_no_partial_overlap("q_out", q_out, "q", q);
-  check_no_partial_overlap("q_out", q_out, "k", k);
-  check_no_partial_overlap("k_out", k_out, "q", q);
-  check_no_partial_overlap("k_out", k_out, "k", k);
-  check_no_partial_overlap("q_out", q_out, "k_out", k_out);
+  check_in_place_or_apart("q_out", q_out, "q", q);
+  check_in_place_or_apart("k_out", k_out, "k", k);
+  check_apart("q", q, "k", k);
+  check_apart("q_out", q_out, "k_out", k_out);
+  check_apart("q_out", q_out, "k", k);
+  check_apart("k_out", k_out, "q", q);
   const bool in_place = exactly_aliased(q, q_out) && exactly_aliased(k, k_out);
 
-  const std::int64_t limit = position_limit(rotary);
+  const PositionLimit limit = position_limit(rotary);
   auto make = [&](auto tokens, std::int64_t token_count) {
     using Tokens = decltype(tokens);
     auto angles = angles_of<Real>(rotary);
@@ -153,7 +170,8 @@ void apply(const ExecSpace& space, const Table<M, Real>& table, const Q& q, cons
 }
 
 /// Out of place: q_out/k_out receive the rotated q/k (and a copy of the pass-through lanes).
-/// q_out may alias q exactly (then that half is in place), but must not partially overlap it.
+/// q_out may alias q exactly (then that half is in place), but must not partially overlap it;
+/// likewise k_out and k. q and q_out must share no memory with k and k_out.
 template <class ExecSpace, class M, class Real, class Q, class K, class QOut, class KOut,
           class Positions>
 void apply(const ExecSpace& space, const Table<M, Real>& table, const Q& q, const K& k,

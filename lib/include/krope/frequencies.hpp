@@ -12,8 +12,8 @@
 namespace krope {
 
 /// Inverse frequencies (fp64, [R/2]) and the attention factor of a config, in `MemorySpace`.
-/// Costs R/2 doubles instead of a table per position, and serves any position: cos/sin stay
-/// within 2 fp32 ulp of the exact values for positions below 2^24.
+/// Costs R/2 doubles instead of a table per position, and serves every position below 2^24,
+/// with cos/sin within 2 fp32 ulp of the exact values.
 template <class MemorySpace>
 class Frequencies {
  public:
@@ -35,6 +35,9 @@ class Frequencies {
   double attention_factor() const { return attention_factor_; }
   bool empty() const { return head_dim_ == 0; }
   const values_type& inv_freq() const { return inv_freq_; }
+  /// Positions [0, 2^24) are served: the accuracy contract's range (impl/accurate_sincos.hpp).
+  /// krope::apply rejects positions beyond it, as it rejects positions past a Table.
+  static constexpr std::int64_t max_positions() { return std::int64_t(1) << 24; }
 
  private:
   int head_dim_ = 0;

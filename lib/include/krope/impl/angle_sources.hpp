@@ -66,16 +66,6 @@ struct ComputedAngles {
   bool packable() const { return true; }
 };
 
-/// The largest position + 1 an angle source serves.
-template <class MemorySpace, class Real>
-std::int64_t position_limit(const Table<MemorySpace, Real>& table) {
-  return table.max_positions();
-}
-template <class MemorySpace>
-std::int64_t position_limit(const Frequencies<MemorySpace>&) {
-  return std::int64_t(1) << 53;  // angles stay exact in fp64 below this
-}
-
 template <class Real, class MemorySpace, class TableReal>
 TableAngles<Real, MemorySpace> angles_of(const Table<MemorySpace, TableReal>& table) {
   return {table.cos(), table.sin()};

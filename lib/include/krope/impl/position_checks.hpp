@@ -1,23 +1,57 @@
 #pragma once
 /// \file position_checks.hpp
-/// Host-side validation of each position mode against the table, and the device-side token map
-/// it turns into. Device-resident offsets and ids are checked with one small MinMax reduction.
+/// Host-side validation of each position mode against the positions the table (or the
+/// table-free path) serves, and the device-side token map it turns into. Device-resident offsets
+/// and ids are checked with one small MinMax reduction.
 
+#include <krope/frequencies.hpp>
 #include <krope/impl/token_positions.hpp>
 #include <krope/positions.hpp>
+#include <krope/table.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
 namespace krope::Impl {
 
-inline void throw_position_error(const std::string& argument, std::int64_t low, std::int64_t high,
-                                 std::int64_t limit) {
+/// The first position past the range a check accepts, and what serves the range (for messages).
+struct PositionLimit {
+  std::int64_t end;
+  const char* source;  ///< "the table", "the table-free path"
+};
+
+/// The positions an angle source serves: [0, end).
+template <class MemorySpace, class Real>
+PositionLimit position_limit(const Table<MemorySpace, Real>& table) {
+  return {table.max_positions(), "the table"};
+}
+template <class MemorySpace>
+PositionLimit position_limit(const Frequencies<MemorySpace>& frequencies) {
+  return {frequencies.max_positions(), "the table-free path"};
+}
+
+/// Do `length` tokens from `first` on stay inside [0, end)? Written as first <= end - length
+/// (end, length >= 0: cannot overflow), never as first + length <= end, which wraps for a first
+/// near INT64_MAX and lets the kernel read far outside the table.
+inline bool inside(std::int64_t first, std::int64_t length, std::int64_t end) {
+  return first >= 0 && first <= end - length;
+}
+
+/// first + count - 1 as text, also where it does not fit in int64.
+inline std::string last_position(std::int64_t first, std::int64_t count) {
+  if (first <= std::numeric_limits<std::int64_t>::max() - (count - 1))
+    return std::to_string(first + (count - 1));
+  return std::to_string(first) + " + " + std::to_string(count - 1);
+}
+
+[[noreturn]] inline void throw_position_error(const std::string& argument, std::int64_t low,
+                                              const std::string& high, const PositionLimit& limit) {
   throw std::invalid_argument("krope::apply: " + argument + " gives positions [" +
-                              std::to_string(low) + ", " + std::to_string(high) +
-                              "], outside the table's [0, " + std::to_string(limit - 1) + "]");
+                              std::to_string(low) + ", " + high + "], outside " + limit.source +
+                              "'s [0, " + std::to_string(limit.end - 1) + "]");
 }
 
 /// min/max over a rank-1 or rank-2 int64 View.
@@ -57,31 +91,31 @@ Kokkos::MinMaxScalar<std::int64_t> min_max(const ExecSpace& space, const View& v
 
 template <class ExecSpace>
 ContiguousTokens tokens_for(const ExecSpace&, const contiguous& p, std::int64_t /*batch*/,
-                            std::int64_t seq_len, std::int64_t limit) {
-  if (p.offset < 0 || (seq_len > 0 && p.offset + seq_len > limit))
+                            std::int64_t seq_len, const PositionLimit& limit) {
+  if (p.offset < 0 || (seq_len > 0 && !inside(p.offset, seq_len, limit.end)))
     throw_position_error("contiguous offset " + std::to_string(p.offset), p.offset,
-                         p.offset + seq_len - 1, limit);
+                         last_position(p.offset, seq_len), limit);
   return {seq_len > 0 ? seq_len : 1, p.offset};
 }
 
 template <class ExecSpace, class M>
 OffsetTokens<M> tokens_for(const ExecSpace& space, const sequence_offsets<M>& p, std::int64_t batch,
-                           std::int64_t seq_len, std::int64_t limit) {
+                           std::int64_t seq_len, const PositionLimit& limit) {
   if (static_cast<std::int64_t>(p.offsets.extent(0)) != batch)
     throw std::invalid_argument("krope::apply: sequence_offsets has " +
                                 std::to_string(p.offsets.extent(0)) + " entries, batch is " +
                                 std::to_string(batch));
   if (p.check_range && batch > 0 && seq_len > 0) {
     const auto r = min_max(space, p.offsets);
-    if (r.min_val < 0 || r.max_val + seq_len > limit)
-      throw_position_error("sequence_offsets", r.min_val, r.max_val + seq_len - 1, limit);
+    if (r.min_val < 0 || !inside(r.max_val, seq_len, limit.end))
+      throw_position_error("sequence_offsets", r.min_val, last_position(r.max_val, seq_len), limit);
   }
   return {seq_len > 0 ? seq_len : 1, p.offsets};
 }
 
 template <class ExecSpace, class M>
 IdTokens<M> tokens_for(const ExecSpace& space, const position_ids<M>& p, std::int64_t batch,
-                       std::int64_t seq_len, std::int64_t limit) {
+                       std::int64_t seq_len, const PositionLimit& limit) {
   if (static_cast<std::int64_t>(p.ids.extent(0)) != batch ||
       static_cast<std::int64_t>(p.ids.extent(1)) != seq_len)
     throw std::invalid_argument("krope::apply: position_ids is [" +
@@ -90,8 +124,8 @@ IdTokens<M> tokens_for(const ExecSpace& space, const position_ids<M>& p, std::in
                                 std::to_string(batch) + "][" + std::to_string(seq_len) + "]");
   if (p.check_range && batch > 0 && seq_len > 0) {
     const auto r = min_max(space, p.ids);
-    if (r.min_val < 0 || r.max_val >= limit)
-      throw_position_error("position_ids", r.min_val, r.max_val, limit);
+    if (r.min_val < 0 || r.max_val >= limit.end)
+      throw_position_error("position_ids", r.min_val, std::to_string(r.max_val), limit);
   }
   return {seq_len > 0 ? seq_len : 1, p.ids};
 }
@@ -99,7 +133,7 @@ IdTokens<M> tokens_for(const ExecSpace& space, const position_ids<M>& p, std::in
 /// Varlen checks copy cu_seqlens and offsets ([batch+1] and [batch] values) to the host.
 template <class ExecSpace, class M>
 VarlenTokens<M> tokens_for(const ExecSpace&, const varlen<M>& p, std::int64_t tokens,
-                           std::int64_t limit) {
+                           const PositionLimit& limit) {
   const std::int64_t entries = static_cast<std::int64_t>(p.cu_seqlens.extent(0));
   if (entries < 1)
     throw std::invalid_argument("krope::apply: cu_seqlens needs batch + 1 >= 1 entries");
@@ -121,9 +155,9 @@ VarlenTokens<M> tokens_for(const ExecSpace&, const varlen<M>& p, std::int64_t to
                                     " after " + std::to_string(cu(b)) + ")");
       const std::int64_t length = cu(b + 1) - cu(b);
       const std::int64_t offset = offsets.extent(0) ? offsets(b) : 0;
-      if (length > 0 && (offset < 0 || offset + length > limit))
-        throw_position_error("varlen sequence " + std::to_string(b), offset, offset + length - 1,
-                             limit);
+      if (length > 0 && !inside(offset, length, limit.end))
+        throw_position_error("varlen sequence " + std::to_string(b), offset,
+                             last_position(offset, length), limit);
     }
     if (cu(batch) != tokens)
       throw std::invalid_argument("krope::apply: cu_seqlens ends at " + std::to_string(cu(batch)) +
