@@ -249,6 +249,10 @@ struct Kernel {
     }
   }
 
+  /// The pass-through lanes start R lanes into the row, on a 16-byte boundary only if R lanes
+  /// are whole packs: aligned rows still copy them element by element.
+  static constexpr RowAccess pass_access = A == RowAccess::aligned ? RowAccess::contiguous : A;
+
   /// Out of place: lanes [R, D) of heads [h_begin, h_end) copied, in runs of C lanes; the items
   /// of one token's head group share them out by chunk block.
   KOKKOS_INLINE_FUNCTION void copy_pass_through(const Place& at, int block, int h_begin,
@@ -263,8 +267,8 @@ struct Kernel {
       for (int lane = r.rotary_dim + block * C; lane < r.head_dim; lane += shape.unit_blocks * C) {
         if (lane + C <= r.head_dim) {
           T v[C];
-          load_lanes<A, C>(in + lane * in_stride, in_stride, v);
-          store_lanes<A, C>(out + lane * out_stride, out_stride, v);
+          load_lanes<pass_access, C>(in + lane * in_stride, in_stride, v);
+          store_lanes<pass_access, C>(out + lane * out_stride, out_stride, v);
         } else {
           for (int d = lane; d < r.head_dim; ++d)
             copy_lane(lane_of<A>(out, out_stride, d), lane_of<A>(in, in_stride, d));
