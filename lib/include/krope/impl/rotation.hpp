@@ -5,6 +5,7 @@
 
 #include <krope/config.hpp>
 #include <krope/impl/arithmetic.hpp>
+#include <krope/impl/bit_cast.hpp>
 #include <krope/impl/token_positions.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -49,6 +50,15 @@ KOKKOS_FORCEINLINE_FUNCTION typename View::reference_type element(const View& v,
   }
 }
 
+/// -v, by flipping its sign bit (an integer operation the host vectoriser does not fold into the
+/// arithmetic around it).
+template <class Real>
+KOKKOS_FORCEINLINE_FUNCTION Real flip_sign(Real v) {
+  using Bits = std::conditional_t<sizeof(Real) == 4, std::uint32_t, std::uint64_t>;
+  constexpr Bits sign = Bits(1) << (8 * sizeof(Real) - 1);
+  return bit_cast<Real>(static_cast<Bits>(bit_cast<Bits>(v) ^ sign));
+}
+
 /// The pair (x, y) rotated by the angle whose cos/sin are (c, s); backward passes -s.
 /// Each product and sum is rounded separately on every backend: nvcc would otherwise contract
 /// them into FMAs that host compilers (without -mfma) do not form, and the backends would differ
@@ -66,8 +76,13 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_pair(Real& x, Real& y, Real c, Real s) {
     x = x_new;
   }
 #else
+  // y' = x s + y c is computed as y c - x (-s), -s by its sign bit: the same bits (x (-s) is
+  // -(x s) exactly, and a - (-b) is a + b), but now both lanes of an interleaved pair subtract.
+  // With alternating subtract / add lanes, g++ 12's SLP vectoriser forms vfmaddsub (fused, one
+  // rounding) even under -ffp-contract=off, in some translation units and not others, so the
+  // host results depended on which copy of the kernel the linker kept (perf/NOTES.md).
   const Real x_new = x * c - y * s;
-  y = x * s + y * c;
+  y = y * c - x * flip_sign(s);
   x = x_new;
 #endif
 }

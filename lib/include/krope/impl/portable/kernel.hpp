@@ -14,6 +14,7 @@
 
 #include <krope/impl/arithmetic.hpp>
 #include <krope/impl/div_mod.hpp>
+#include <krope/impl/portable/lane_words.hpp>
 #include <krope/impl/portable/row_access.hpp>
 #include <krope/impl/portable/unroll.hpp>
 #include <krope/impl/rotation.hpp>
@@ -36,7 +37,9 @@ struct ItemShape {
   std::int64_t items = 0;
 };
 
-template <class R, Pairing P, Direction D, RowAccess A, class Tuning>
+/// HiBytes: with aligned access, the boundary (16, 8 or 4 bytes) half_split's second-half runs
+/// start on, R/2 lanes into the row: 16 if R/2 is whole chunks (R = 20 of head 80 gives 4).
+template <class R, Pairing P, Direction D, RowAccess A, int HiBytes, class Tuning>
 struct Kernel {
   using T = typename R::value_type;
   using Real = typename R::real_type;
@@ -46,50 +49,16 @@ struct Kernel {
   static constexpr bool packed = A == RowAccess::aligned;
   /// Lanes of one chunk in each run: one run per half (half_split) or one run of pairs.
   static constexpr int run = interleaved ? 2 * C : C;
-  /// What a loaded lane is held as between load and store. GPUs: the arithmetic type, widened as
-  /// it arrives (16-bit lanes held as 16-bit values went to local memory). CPUs: the element
-  /// type, widened inside the rotation loop, which g++ vectorises as one widen / rotate / narrow
-  /// pass (held widened, the batch doubles in size and bf16 fell from 8.8 to 4.5 GB/s per core).
-  using Lane = std::conditional_t<Tuning::device, Real, T>;
-
-  KOKKOS_FORCEINLINE_FUNCTION static Lane to_lane(const T& v) {
-    if constexpr (Tuning::device)
-      return widen(v);
-    else
-      return v;
-  }
-  KOKKOS_FORCEINLINE_FUNCTION static T to_element(const Lane& v) {
-    if constexpr (Tuning::device)
-      return narrow<T>(v);
-    else
-      return v;
-  }
-  KOKKOS_FORCEINLINE_FUNCTION static Real to_real(const Lane& v) {
-    if constexpr (Tuning::device)
-      return v;
-    else
-      return widen(v);
-  }
-  KOKKOS_FORCEINLINE_FUNCTION static Lane from_real(Real v) {
-    if constexpr (Tuning::device)
-      return v;
-    else
-      return narrow<T>(v);
-  }
-  template <int N>
-  KOKKOS_FORCEINLINE_FUNCTION static void load(const T* p, std::int64_t stride, Lane (&v)[N]) {
-    if constexpr (Tuning::device)
-      load_widened<A, N>(p, stride, v);
-    else
-      load_lanes<A, N>(p, stride, v);
-  }
-  template <int N>
-  KOKKOS_FORCEINLINE_FUNCTION static void store(T* p, std::int64_t stride, const Lane (&v)[N]) {
-    if constexpr (Tuning::device)
-      store_narrowed<A, N>(p, stride, v);
-    else
-      store_lanes<A, N>(p, stride, v);
-  }
+  /// Loaded lanes are held as words (lane_words.hpp): two 16-bit lanes to a word on GPUs.
+  using W = LaneWords<T, Tuning::device && sizeof(T) == 2>;
+  using Word = typename W::Word;
+  static constexpr int L = W::lanes;
+  static constexpr int run_words = run / L;
+  static constexpr int half_words = interleaved ? 1 : C / L;
+  /// Alignment (bytes, 0 = none) of the first-half (and interleaved) runs and of the second-half
+  /// runs: the width of their accesses.
+  static constexpr int lo_bytes = A == RowAccess::aligned ? 16 : 0;
+  static constexpr int hi_bytes = A == RowAccess::aligned ? HiBytes : 0;
 
   R r;
   ItemShape shape;
@@ -153,7 +122,10 @@ struct Kernel {
         } else {
           KROPE_UNROLL
           for (int i = 0; i < C; ++i)
-            if (i < half - first) r.angles(position, first + i, c[k][i], s[k][i]);
+            if (i < half - first)
+              r.angles(position, first + i, c[k][i], s[k][i]);
+            else
+              c[k][i] = s[k][i] = Real(0);  // lanes past R/2: rotated as zeros, never stored
         }
         if constexpr (D == Direction::backward) {
           KROPE_UNROLL
@@ -176,7 +148,7 @@ struct Kernel {
                                            const Real (&s)[Tuning::staged_units][C]) const {
     constexpr int S = Tuning::staged_units;
     const int half = r.rotary_dim / 2;
-    Lane a[U][S][run], b[U][S][interleaved ? 1 : C];
+    Word a[U][S][run_words], b[U][S][half_words];
     KROPE_UNROLL
     for (int j = 0; j < U; ++j) {
       const int h = h0 + j;
@@ -189,18 +161,12 @@ struct Kernel {
         const int first = (u0 + k) * C;
         const int lo = interleaved ? 2 * first : first, hi = first + half;
         if (first + C <= half) {
-          load<run>(in + lo * stride, stride, a[j][k]);
-          if constexpr (!interleaved) load<C>(in + hi * stride, stride, b[j][k]);
+          load_words<W, A, lo_bytes>(in + lo * stride, stride, a[j][k]);
+          if constexpr (!interleaved) load_words<W, A, hi_bytes>(in + hi * stride, stride, b[j][k]);
         } else {
           const int n = half - first;
-          KROPE_UNROLL
-          for (int i = 0; i < run; ++i)
-            if (i < (interleaved ? 2 * n : n)) a[j][k][i] = to_lane(lane_of<A>(in, stride, lo + i));
-          if constexpr (!interleaved) {
-            KROPE_UNROLL
-            for (int i = 0; i < C; ++i)
-              if (i < n) b[j][k][i] = to_lane(lane_of<A>(in, stride, hi + i));
-          }
+          load_words_masked<W, A>(in + lo * stride, stride, a[j][k], interleaved ? 2 * n : n);
+          if constexpr (!interleaved) load_words_masked<W, A>(in + hi * stride, stride, b[j][k], n);
         }
       }
     }
@@ -215,45 +181,77 @@ struct Kernel {
         if (k >= count) continue;  // not break: a fixed trip count unrolls
         const int first = (u0 + k) * C;
         const int lo = interleaved ? 2 * first : first, hi = first + half;
+        rotate_words(a[j][k], b[j][k], c[k], s[k]);
         if (first + C <= half) {
-          rotate_lanes<true>(a[j][k], b[j][k], c[k], s[k], C);
-          store<run>(out + lo * stride, stride, a[j][k]);
-          if constexpr (!interleaved) store<C>(out + hi * stride, stride, b[j][k]);
+          store_words<W, A, lo_bytes>(out + lo * stride, stride, a[j][k]);
+          if constexpr (!interleaved)
+            store_words<W, A, hi_bytes>(out + hi * stride, stride, b[j][k]);
         } else {
           const int n = half - first;
-          rotate_lanes<false>(a[j][k], b[j][k], c[k], s[k], n);
-          KROPE_UNROLL
-          for (int i = 0; i < run; ++i)
-            if (i < (interleaved ? 2 * n : n))
-              lane_of<A>(out, stride, lo + i) = to_element(a[j][k][i]);
-          if constexpr (!interleaved) {
-            KROPE_UNROLL
-            for (int i = 0; i < C; ++i)
-              if (i < n) lane_of<A>(out, stride, hi + i) = to_element(b[j][k][i]);
-          }
+          store_words_masked<W, A>(out + lo * stride, stride, a[j][k], interleaved ? 2 * n : n);
+          if constexpr (!interleaved)
+            store_words_masked<W, A>(out + hi * stride, stride, b[j][k], n);
         }
       }
     }
   }
 
-  /// Rotate (separately rounded products and sums: rotate_pair). half_split pairs lane i of a
-  /// with lane i of b; interleaved pairs lanes (2i, 2i + 1) of a.
-  template <bool Full>
-  KOKKOS_FORCEINLINE_FUNCTION static void rotate_lanes(Lane (&a)[run],
-                                                       Lane (&b)[interleaved ? 1 : C],
-                                                       const Real (&c)[C], const Real (&s)[C],
-                                                       int n) {
-    KROPE_UNROLL
-    for (int i = 0; i < C; ++i) {
-      if (!Full && i >= n) continue;  // not break: a fixed trip count unrolls
-      Lane& lx = interleaved ? a[2 * i] : a[i];
-      Lane& ly = interleaved ? a[2 * i + 1] : b[interleaved ? 0 : i];
-      Real x = to_real(lx), y = to_real(ly);
-      rotate_pair(x, y, c[i], s[i]);
-      lx = from_real(x);
-      ly = from_real(y);
+  /// Rotate every pair of a chunk (separately rounded products and sums: rotate_pair); the lanes
+  /// past a short chunk's end are zero and never stored. half_split pairs lane i of a with lane
+  /// i of b; interleaved pairs lanes (2i, 2i + 1) of a.
+  KOKKOS_FORCEINLINE_FUNCTION static void rotate_words(Word (&a)[run_words], Word (&b)[half_words],
+                                                       const Real (&c)[C], const Real (&s)[C]) {
+    if constexpr (L == 1) {
+      // Widened, rotated and narrowed pair by pair: the one loop g++ vectorises (with separate
+      // widen / rotate / narrow loops over the chunk, CPU bf16 ran at two thirds of the speed).
+      KROPE_UNROLL
+      for (int i = 0; i < C; ++i) {
+        Word& lx = interleaved ? a[2 * i] : a[i];
+        Word& ly = interleaved ? a[2 * i + 1] : b[interleaved ? 0 : i];
+        Real x = widen(lx), y = widen(ly);
+        rotate_pair(x, y, c[i], s[i]);
+        lx = narrow<T>(x);
+        ly = narrow<T>(y);
+      }
+    } else {
+      Real x[run], y[interleaved ? 1 : C];
+      unpack(a, x);
+      if constexpr (!interleaved) unpack(b, y);
+      KROPE_UNROLL
+      for (int i = 0; i < C; ++i) {
+        if constexpr (interleaved)
+          rotate_pair(x[2 * i], x[2 * i + 1], c[i], s[i]);
+        else
+          rotate_pair(x[i], y[i], c[i], s[i]);
+      }
+      pack(x, a);
+      if constexpr (!interleaved) pack(y, b);
     }
   }
+  template <int N>
+  KOKKOS_FORCEINLINE_FUNCTION static void unpack(const Word (&w)[N / L], Real (&x)[N]) {
+    KROPE_UNROLL
+    for (int k = 0; k < N / L; ++k) {
+      Real t[L];
+      W::unpack(w[k], t);
+      KROPE_UNROLL
+      for (int l = 0; l < L; ++l) x[k * L + l] = t[l];
+    }
+  }
+  template <int N>
+  KOKKOS_FORCEINLINE_FUNCTION static void pack(const Real (&x)[N], Word (&w)[N / L]) {
+    KROPE_UNROLL
+    for (int k = 0; k < N / L; ++k) {
+      Real t[L];
+      KROPE_UNROLL
+      for (int l = 0; l < L; ++l) t[l] = x[k * L + l];
+      w[k] = W::pack(t);
+    }
+  }
+
+  /// The pass-through lanes start R lanes into the row, on a 16-byte boundary only if R lanes
+  /// are whole packs: aligned rows still copy them element by element.
+  static constexpr RowAccess pass_access = A == RowAccess::aligned ? RowAccess::contiguous : A;
 
   /// Out of place: lanes [R, D) of heads [h_begin, h_end) copied, in runs of C lanes; the items
   /// of one token's head group share them out by chunk block.
@@ -269,8 +267,8 @@ struct Kernel {
       for (int lane = r.rotary_dim + block * C; lane < r.head_dim; lane += shape.unit_blocks * C) {
         if (lane + C <= r.head_dim) {
           T v[C];
-          load_lanes<A, C>(in + lane * in_stride, in_stride, v);
-          store_lanes<A, C>(out + lane * out_stride, out_stride, v);
+          load_lanes<pass_access, C>(in + lane * in_stride, in_stride, v);
+          store_lanes<pass_access, C>(out + lane * out_stride, out_stride, v);
         } else {
           for (int d = lane; d < r.head_dim; ++d)
             copy_lane(lane_of<A>(out, out_stride, d), lane_of<A>(in, in_stride, d));

@@ -72,12 +72,12 @@ ItemShape item_shape(const ExecSpace& space, const R& r) {
   return shape;
 }
 
-template <Pairing P, Direction D, RowAccess A, class Tn, class ExecSpace, class R>
+template <Pairing P, Direction D, RowAccess A, int HiBytes, class Tn, class ExecSpace, class R>
 void launch(const ExecSpace& space, const R& r, const ItemShape& shape) {
   using Policy = Kokkos::RangePolicy<ExecSpace, Kokkos::Schedule<Kokkos::Static>,
                                      Kokkos::IndexType<std::int64_t>, typename Tn::launch_bounds>;
   Kokkos::parallel_for("krope::apply[portable]", Policy(space, 0, shape.items),
-                       Kernel<R, P, D, A, Tn>{r, shape});
+                       Kernel<R, P, D, A, HiBytes, Tn>{r, shape});
 }
 
 template <Pairing P, Direction D, class Tn, class ExecSpace, class R>
@@ -88,17 +88,26 @@ void launch_with_access(const ExecSpace& space, const R& r, const ItemShape& sha
   if constexpr (!right) {
     if (strided_lanes(r.q_in) || strided_lanes(r.q_out) || strided_lanes(r.k_in) ||
         strided_lanes(r.k_out))
-      return launch<P, D, RowAccess::strided, Tn>(space, r, shape);
+      return launch<P, D, RowAccess::strided, 0, Tn>(space, r, shape);
   }
   if constexpr (Tn::packed_access) {
-    // half_split's second half starts R/2 lanes in: on a pack boundary only if R/2 is whole
-    // chunks.
-    if ((r.rotary_dim / 2) % Tn::template chunk_pairs<T> == 0 && aligned_rows(r.q_in) &&
-        aligned_rows(r.q_out) && aligned_rows(r.k_in) && aligned_rows(r.k_out) &&
-        r.angles.packable())
-      return launch<P, D, RowAccess::aligned, Tn>(space, r, shape);
+    if (aligned_rows(r.q_in) && aligned_rows(r.q_out) && aligned_rows(r.k_in) &&
+        aligned_rows(r.k_out) && r.angles.packable()) {
+      // Runs of the first half (and interleaved runs) start on pack boundaries; half_split's
+      // second half starts R/2 lanes in, on the largest boundary of 16, 8, 4 bytes that R/2
+      // lanes make (a word of two 16-bit lanes at least).
+      constexpr auto aligned = RowAccess::aligned;
+      const int half_bytes = r.rotary_dim / 2 * static_cast<int>(sizeof(T));
+      if (P == Pairing::interleaved || half_bytes % 16 == 0)
+        return launch<P, D, aligned, 16, Tn>(space, r, shape);
+      if constexpr (P == Pairing::half_split) {
+        if (half_bytes % 8 == 0) return launch<P, D, aligned, 8, Tn>(space, r, shape);
+        if constexpr (sizeof(T) <= 4)
+          if (half_bytes % 4 == 0) return launch<P, D, aligned, 4, Tn>(space, r, shape);
+      }
+    }
   }
-  launch<P, D, RowAccess::contiguous, Tn>(space, r, shape);
+  launch<P, D, RowAccess::contiguous, 0, Tn>(space, r, shape);
 }
 
 /// Runs the portable kernel for `r` on `space`.

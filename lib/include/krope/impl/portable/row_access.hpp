@@ -5,7 +5,8 @@
 ///   strided:    the innermost dimension has a stride (LayoutLeft, a strided LayoutStride);
 ///   contiguous: stride 1, any alignment (CPUs load any address at full speed);
 ///   aligned:    stride 1 and every run starts on a 16-byte boundary: read and written as
-///               16-byte packs, which GPU compilers turn into one 128-bit load / store each.
+///               16-byte packs, which GPU compilers turn into one 128-bit load / store each
+///               (half_split's second half may start on a smaller boundary: kernel.hpp).
 
 #include <krope/impl/portable/unroll.hpp>
 
@@ -66,59 +67,6 @@ KOKKOS_FORCEINLINE_FUNCTION void store_lanes(T* p, std::int64_t stride, const T 
   } else {
     KROPE_UNROLL
     for (int i = 0; i < N; ++i) copy_lane(p[A == RowAccess::strided ? i * stride : i], v[i]);
-  }
-}
-
-/// N lanes starting at p, widened to the arithmetic type as they arrive. 16-bit lanes of an
-/// aligned run are read as 32-bit words and split by shifts, so that GPU compilers keep them in
-/// registers (an array of 16-bit values went to local memory).
-template <RowAccess A, int N, class T, class Real>
-KOKKOS_FORCEINLINE_FUNCTION void load_widened(const T* p, std::int64_t stride, Real (&x)[N]) {
-  if constexpr (sizeof(T) == 2 && A == RowAccess::aligned) {
-    static_assert(N % 8 == 0, "aligned runs are whole 16-byte packs");
-    KROPE_UNROLL
-    for (int k = 0; k < N / 8; ++k) {
-      const Pack<std::uint32_t> pack = reinterpret_cast<const Pack<std::uint32_t>*>(p)[k];
-      KROPE_UNROLL
-      for (int w = 0; w < 4; ++w) {
-        x[8 * k + 2 * w] = T::to_float(static_cast<std::uint16_t>(pack.lanes[w] & 0xffffu));
-        x[8 * k + 2 * w + 1] = T::to_float(static_cast<std::uint16_t>(pack.lanes[w] >> 16));
-      }
-    }
-  } else if constexpr (A == RowAccess::aligned) {
-    T v[N];
-    load_lanes<A, N>(p, stride, v);
-    KROPE_UNROLL
-    for (int i = 0; i < N; ++i) x[i] = v[i];
-  } else {
-    KROPE_UNROLL
-    for (int i = 0; i < N; ++i)
-      x[i] = static_cast<Real>(p[A == RowAccess::strided ? i * stride : i]);
-  }
-}
-
-/// N values rounded to T and stored at p (16-bit lanes of an aligned run as 32-bit words).
-template <RowAccess A, int N, class T, class Real>
-KOKKOS_FORCEINLINE_FUNCTION void store_narrowed(T* p, std::int64_t stride, const Real (&x)[N]) {
-  if constexpr (sizeof(T) == 2 && A == RowAccess::aligned) {
-    static_assert(N % 8 == 0, "aligned runs are whole 16-byte packs");
-    KROPE_UNROLL
-    for (int k = 0; k < N / 8; ++k) {
-      Pack<std::uint32_t> pack;
-      KROPE_UNROLL
-      for (int w = 0; w < 4; ++w)
-        pack.lanes[w] = std::uint32_t(T::round_from_float(x[8 * k + 2 * w])) |
-                        (std::uint32_t(T::round_from_float(x[8 * k + 2 * w + 1])) << 16);
-      reinterpret_cast<Pack<std::uint32_t>*>(p)[k] = pack;
-    }
-  } else if constexpr (A == RowAccess::aligned) {
-    T v[N];
-    KROPE_UNROLL
-    for (int i = 0; i < N; ++i) v[i] = static_cast<T>(x[i]);
-    store_lanes<A, N>(p, stride, v);
-  } else {
-    KROPE_UNROLL
-    for (int i = 0; i < N; ++i) p[A == RowAccess::strided ? i * stride : i] = T(x[i]);
   }
 }
 
