@@ -75,7 +75,8 @@ ItemShape item_shape(const ExecSpace& space, const R& r) {
 template <Pairing P, Direction D, RowAccess A, int HiBytes, class Tn, class ExecSpace, class R>
 void launch(const ExecSpace& space, const R& r, const ItemShape& shape) {
   using Policy = Kokkos::RangePolicy<ExecSpace, Kokkos::Schedule<Kokkos::Static>,
-                                     Kokkos::IndexType<std::int64_t>, typename Tn::launch_bounds>;
+                                     Kokkos::IndexType<std::int64_t>,
+                                     typename Tn::template launch_bounds<typename R::value_type>>;
   Kokkos::parallel_for("krope::apply[portable]", Policy(space, 0, shape.items),
                        Kernel<R, P, D, A, HiBytes, Tn>{r, shape});
 }

@@ -18,27 +18,28 @@ struct Tuning {
   /// Pairs per chunk ("unit") for element type T.
   template <class T>
   static constexpr int chunk_pairs = chunk_bytes / static_cast<int>(sizeof(T));
-  /// Heads whose chunks a GPU thread loads before its first store: independent loads in flight
-  /// (4 x 32 bytes). A CPU core keeps its loads in flight by itself. 16-bit lanes are held two
-  /// to a register (lane_words.hpp), so four heads fit in the launch bounds' 128 registers: two
-  /// heads held as floats ran bf16 at 60% of copy, four held as words at 73%.
+  /// Heads whose chunks a GPU thread loads before its first store (independent loads in
+  /// flight), and the most heads it rotates in all, batch after batch, sharing one read (or
+  /// evaluation) of the chunk's cos/sin and one token lookup. A CPU core keeps its loads in
+  /// flight by itself. H200, Llama bf16 (perf/NOTES.md): batches of 4 held to the end 73% of
+  /// copy, 2 x 4 batches 80%, with 3 blocks resident per SM (launch_bounds) 85%; fp32 keeps
+  /// batches of 4 (96%; at 2 it ran at 90-94%). Smaller problems give each thread fewer heads,
+  /// until the grid covers `waves` x the device's resident threads.
   template <class T>
-  static constexpr int head_batch = device ? 4 : 1;
-  /// Most heads one GPU thread rotates, sharing one read (or evaluation) of the chunk's cos/sin:
-  /// one batch, so that each thread loads, rotates, stores and exits, as the CUDA specialization
-  /// measured best (not yet A/B-tested for this kernel: perf/NOTES.md). Smaller problems give
-  /// each thread fewer, until the grid covers `waves` x the device's resident threads.
+  static constexpr int head_batch = device ? (sizeof(T) == 2 ? 2 : 4) : 1;
   template <class T>
-  static constexpr int heads_per_thread = head_batch<T>;
+  static constexpr int heads_per_thread = device ? 8 : 1;
   static constexpr int waves = 2;
   /// Chunks whose cos/sin an item holds at once. GPUs: one (registers). CPUs: 16, a whole row of
   /// up to 256 (16-bit) or 128 (fp32) pairs, so that each head row is rotated front to back: with
   /// one chunk of every head at a time the loads jump between the token's rows and stall.
   static constexpr int staged_units = device ? 1 : 16;
-  /// GPU blocks of 256 threads, at least 2 resident per SM: up to 128 registers a thread for the
-  /// batch of head chunks (ptxas: 96-116 used, no stack; under Kokkos' default bounds the 16-bit
-  /// kernels were capped at 80 to 96).
-  using launch_bounds = Kokkos::LaunchBounds<256, 2>;
+  /// GPU blocks of at most 256 threads and a residency that caps the registers: 16-bit kernels
+  /// 3 blocks per SM (85 registers, a 24-byte stack, and the occupancy the loads need: 85% of
+  /// copy against 80% at 2 blocks, 77% at 4 with 100-byte stacks), wider types 2 (128
+  /// registers: their batches of 4 heads hold twice the bytes).
+  template <class T>
+  using launch_bounds = Kokkos::LaunchBounds<256, sizeof(T) == 2 ? 3 : 2>;
   /// Data the aligned access needs (16-byte packs); CPUs gain nothing from it.
   static constexpr bool packed_access = device;
 };
