@@ -29,6 +29,23 @@ Real rounded_sum(Real a, Real b, Real c, Real d) {
   return p + q;
 }
 
+/// The part both grids share: head_dim 128, theta 5e5, positions from 70000, two k heads, in
+/// place on even case numbers, the seed counted from `first_seed`.
+inline CaseSpec grid_case(Pairing pairing, int rotary_dim, Positioning positioning, int first_seed,
+                          int index) {
+  CaseSpec spec;
+  spec.config.head_dim = 128;
+  spec.config.rotary_dim = rotary_dim;
+  spec.config.pairing = pairing;
+  spec.config.theta = 5e5;
+  spec.positioning = positioning;
+  spec.k_heads = 2;
+  spec.offset = 70000;
+  spec.in_place = index % 2 == 0;
+  spec.seed = first_seed + index;
+  return spec;
+}
+
 /// Elements of q and k whose bits differ from the separately rounded rotation by the table's
 /// own cos/sin (pass-through lanes: from the input), over both pairings, full and partial
 /// rotary, two position modes, both directions, in place and out of place.
@@ -40,20 +57,11 @@ std::int64_t differences_from_rounded_rotation() {
     for (int rotary_dim : {0, 64})
       for (Positioning positioning : {Positioning::contiguous, Positioning::position_ids})
         for (Direction direction : {Direction::forward, Direction::backward}) {
-          CaseSpec spec;
-          spec.config.head_dim = 128;
-          spec.config.rotary_dim = rotary_dim;
-          spec.config.pairing = pairing;
-          spec.config.theta = 5e5;
-          spec.positioning = positioning;
+          CaseSpec spec = grid_case(pairing, rotary_dim, positioning, 7000, seed++);
           spec.direction = direction;
           spec.batch = 2;
           spec.seq = 21;
           spec.q_heads = 4;
-          spec.k_heads = 2;
-          spec.offset = 70000;
-          spec.in_place = seed % 2 == 0;
-          spec.seed = 7000 + seed++;
           const CaseResult result = run_case<TEST_EXECSPACE, T>(spec);
           const HostPositions h = make_positions(spec);
           const auto table = make_table<Kokkos::HostSpace, T>(spec.config, h.max_position + 3);
@@ -93,21 +101,12 @@ double worst_distance_to_serial() {
                                       Positioning::position_ids, Positioning::varlen})
         for (AngleSource angles : {AngleSource::table, AngleSource::computed})
           for (Layout layout : {Layout::bshd, Layout::fused_qkv}) {
-            CaseSpec spec;
-            spec.config.head_dim = 128;
-            spec.config.rotary_dim = rotary_dim;
-            spec.config.pairing = pairing;
-            spec.config.theta = 5e5;
-            spec.positioning = positioning;
+            CaseSpec spec = grid_case(pairing, rotary_dim, positioning, 9000, seed++);
             spec.angles = angles;
             spec.layout = layout;
             spec.batch = 3;
             spec.seq = 37;
             spec.q_heads = 8;
-            spec.k_heads = 2;
-            spec.offset = 70000;
-            spec.in_place = seed % 2 == 0;
-            spec.seed = 9000 + seed++;
             const CaseResult here = run_case<TEST_EXECSPACE, T>(spec);
             const CaseResult serial = run_case<Kokkos::Serial, T>(spec);
             worst = std::max({worst, max_ulp_distance<T>(here.q_out, serial.q_out),
