@@ -26,12 +26,14 @@ struct alignas(2) bfloat16 {
   }
 
   /// Round to nearest even: add 0x7fff plus the lowest kept bit, keep the top half. A NaN keeps
-  /// its sign and top payload bits with the quiet bit set.
+  /// its sign and top payload bits with the quiet bit set. The NaN test compares as signed (the
+  /// magnitude fits): one packed compare on CPUs, where an unsigned one takes two.
   KOKKOS_INLINE_FUNCTION static std::uint16_t round_from_float(float value) {
     const std::uint32_t u = Impl::bit_cast<std::uint32_t>(value);
-    const std::uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-    const std::uint32_t quiet_nan = (u >> 16) | 0x40u;
-    return static_cast<std::uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);
+    const std::uint32_t top = u >> 16;
+    const std::uint32_t rounded = (u + 0x7fffu + (top & 1u)) >> 16;
+    const bool nan = static_cast<std::int32_t>(u & 0x7fffffffu) > 0x7f800000;
+    return static_cast<std::uint16_t>(nan ? top | 0x40u : rounded);
   }
   KOKKOS_INLINE_FUNCTION static float to_float(std::uint16_t b) {
     return Impl::bit_cast<float>(static_cast<std::uint32_t>(b) << 16);

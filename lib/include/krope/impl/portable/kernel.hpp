@@ -132,8 +132,12 @@ struct Kernel {
           for (int i = 0; i < C; ++i) s[k][i] = -s[k][i];
         }
       }
-      for (int h0 = h_begin; h0 < h_end; h0 += U)
-        rotate_block(at, u0, count, h0, h0 + U < h_end ? h0 + U : h_end, c, s);
+      if constexpr (Tuning::device) {
+        for (int h0 = h_begin; h0 < h_end; h0 += U)
+          rotate_block(at, u0, count, h0, h0 + U < h_end ? h0 + U : h_end, c, s);
+      } else {
+        for (int h = h_begin; h < h_end; ++h) rotate_row(at, u0, count, h, c, s);
+      }
     }
   }
 
@@ -194,6 +198,43 @@ struct Kernel {
         }
       }
     }
+  }
+
+  /// CPUs: pairs [u0 C, (u0 + count) C) of head h's row (up to R/2) in one loop over the
+  /// pairs that reads, widens, rotates, narrows and writes them straight from and to the row:
+  /// g++ vectorises it, with a run-time overlap check, into packed loads, conversions and
+  /// stores, the last pairs in its own epilogue (through a held copy of the lanes, as on GPUs,
+  /// 16-bit lanes went one by one).
+  KOKKOS_INLINE_FUNCTION void rotate_row(const Place& at, int u0, int count, int h,
+                                         const Real (&c)[Tuning::staged_units][C],
+                                         const Real (&s)[Tuning::staged_units][C]) const {
+    const bool is_q = h < r.q_heads;
+    const int hh = is_q ? h : h - r.q_heads;
+    const T* in = is_q ? row(r.q_in, at, hh) : row(r.k_in, at, hh);
+    T* out = is_q ? row(r.q_out, at, hh) : row(r.k_out, at, hh);
+    const std::int64_t in_stride = is_q ? lane_stride(r.q_in) : lane_stride(r.k_in);
+    const std::int64_t out_stride = is_q ? lane_stride(r.q_out) : lane_stride(r.k_out);
+    const int half = r.rotary_dim / 2;
+    const int first = u0 * C;
+    const int pairs = (u0 + count) * C < half ? count * C : half - first;
+    const Real* cos = &c[0][0];
+    const Real* sin = &s[0][0];
+    for (int i = 0; i < pairs; ++i) {
+      const int lane_x = interleaved ? 2 * (first + i) : first + i;
+      const int lane_y = interleaved ? lane_x + 1 : lane_x + half;
+      Real x = widen(lane_of<A>(in, in_stride, lane_x));
+      Real y = widen(lane_of<A>(in, in_stride, lane_y));
+      rotate_pair(x, y, cos[i], sin[i]);
+      write_lane(lane_of<A>(out, out_stride, lane_x), x);
+      write_lane(lane_of<A>(out, out_stride, lane_y), y);
+    }
+  }
+  /// Narrowed into the lane's bits: g++ vectorises integer stores, not stores of a struct.
+  KOKKOS_FORCEINLINE_FUNCTION static void write_lane(T& lane, Real x) {
+    if constexpr (sizeof(T) == 2)
+      lane.bits = T::round_from_float(x);
+    else
+      lane = x;
   }
 
   /// Rotate every pair of a chunk (separately rounded products and sums: rotate_pair); the lanes
