@@ -105,38 +105,51 @@ struct Kernel {
 
   /// Chunks [u_begin, u_end) of heads [h_begin, h_end), S = staged_units chunks at a time: their
   /// cos/sin read (or evaluated) once, then each head's S chunks in lane order (on CPUs, S chunks
-  /// cover a whole head row: the row streams through the core once).
+  /// cover a whole head row: the row streams through the core once). GPUs reread a table's
+  /// cos/sin for each batch of heads instead of holding them for all of the thread's heads (L1
+  /// hits: the block's threads share them): 16 registers freed, H200 Llama bf16 85.1 -> 86.7%
+  /// of copy, 1x63488 55 -> 63% (perf/NOTES.md). Evaluated angles are dear: held.
   KOKKOS_INLINE_FUNCTION void rotate_units(const Place& at, std::int64_t position, int u_begin,
                                            int u_end, int h_begin, int h_end) const {
     constexpr int S = Tuning::staged_units;
-    const int half = r.rotary_dim / 2;
+    constexpr bool reread = Tuning::device && !R::angle_source::evaluated;
     for (int u0 = u_begin; u0 < u_end; u0 += S) {
       const int count = u0 + S < u_end ? S : u_end - u0;
       Real c[S][C], s[S][C];
-      KROPE_UNROLL
-      for (int k = 0; k < S; ++k) {
-        if (k >= count) continue;  // not break: a fixed trip count unrolls
-        const int first = (u0 + k) * C;
-        if (first + C <= half) {
-          r.angles.template run<C, packed>(position, first, c[k], s[k]);
-        } else {
-          KROPE_UNROLL
-          for (int i = 0; i < C; ++i)
-            if (i < half - first)
-              r.angles(position, first + i, c[k][i], s[k][i]);
-            else
-              c[k][i] = s[k][i] = Real(0);  // lanes past R/2: rotated as zeros, never stored
-        }
-        if constexpr (D == Direction::backward) {
-          KROPE_UNROLL
-          for (int i = 0; i < C; ++i) s[k][i] = -s[k][i];
-        }
-      }
+      if constexpr (!reread) stage_angles(position, u0, count, c, s);
       if constexpr (Tuning::device) {
-        for (int h0 = h_begin; h0 < h_end; h0 += U)
+        for (int h0 = h_begin; h0 < h_end; h0 += U) {
+          if constexpr (reread) stage_angles(position, u0, count, c, s);
           rotate_block(at, u0, count, h0, h0 + U < h_end ? h0 + U : h_end, c, s);
+        }
       } else {
         for (int h = h_begin; h < h_end; ++h) rotate_row(at, u0, count, h, c, s);
+      }
+    }
+  }
+
+  /// cos/sin (sin negated when backward) of chunks [u0, u0 + count); pairs past R/2 get zeros.
+  KOKKOS_FORCEINLINE_FUNCTION void stage_angles(std::int64_t position, int u0, int count,
+                                                Real (&c)[Tuning::staged_units][C],
+                                                Real (&s)[Tuning::staged_units][C]) const {
+    const int half = r.rotary_dim / 2;
+    KROPE_UNROLL
+    for (int k = 0; k < Tuning::staged_units; ++k) {
+      if (k >= count) continue;  // not break: a fixed trip count unrolls
+      const int first = (u0 + k) * C;
+      if (first + C <= half) {
+        r.angles.template run<C, packed>(position, first, c[k], s[k]);
+      } else {
+        KROPE_UNROLL
+        for (int i = 0; i < C; ++i)
+          if (i < half - first)
+            r.angles(position, first + i, c[k][i], s[k][i]);
+          else
+            c[k][i] = s[k][i] = Real(0);  // lanes past R/2: rotated as zeros, never stored
+      }
+      if constexpr (D == Direction::backward) {
+        KROPE_UNROLL
+        for (int i = 0; i < C; ++i) s[k][i] = -s[k][i];
       }
     }
   }
@@ -243,8 +256,7 @@ struct Kernel {
   KOKKOS_FORCEINLINE_FUNCTION static void rotate_words(Word (&a)[run_words], Word (&b)[half_words],
                                                        const Real (&c)[C], const Real (&s)[C]) {
     if constexpr (L == 1) {
-      // Widened, rotated and narrowed pair by pair: the one loop g++ vectorises (with separate
-      // widen / rotate / narrow loops over the chunk, CPU bf16 ran at two thirds of the speed).
+      // One lane per word (fp32, fp64): widened, rotated and narrowed pair by pair.
       KROPE_UNROLL
       for (int i = 0; i < C; ++i) {
         Word& lx = interleaved ? a[2 * i] : a[i];
