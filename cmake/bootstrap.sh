@@ -10,16 +10,18 @@
 # so a change to either builds afresh.
 #
 # Versions (KROPE_KOKKOS_VERSION):
-#   3.4.01  from Debian's `trilinos` source package (apt-get source), the default;
-#   4.6.01  from the upstream release archives kokkos-4.6.01.tar.gz and kokkos-kernels-4.6.01.tar.gz,
-#           taken from $KROPE_DEPS_DIR when that folder holds them (checked against its
-#           SHA256SUMS when present), else downloaded from GitHub.
+#   4.6.01  the default: from the upstream release archives kokkos-4.6.01.tar.gz and
+#           kokkos-kernels-4.6.01.tar.gz, taken from $KROPE_DEPS_DIR when that folder holds them
+#           (checked against its SHA256SUMS when present), else downloaded from GitHub. Where
+#           neither works and no version was asked for, it falls back to 3.4.01 and says so;
+#   3.4.01  from Debian's `trilinos` source package (apt-get source).
 # Each version has its CUDA 13 / Hopper patch, cmake/patches/kokkos-<version>-cuda13-hopper.patch
 # (README, "Dependencies").
 set -euo pipefail
 
 config=${1:-host}
-version=${KROPE_KOKKOS_VERSION:-3.4.01}
+requested=${KROPE_KOKKOS_VERSION:-}
+version=${requested:-4.6.01}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${KROPE_CACHE:-$HOME/.cache/krope}
 jobs=${KROPE_JOBS:-$(nproc)}
@@ -83,12 +85,39 @@ fetch_upstream() {  # release archives: from $KROPE_DEPS_DIR, else GitHub
       log "downloading $url"
       archive=$src/$name.tar.gz
       command -v curl >/dev/null || { log "curl not found"; return 1; }
-      curl -fsSL --retry 2 -o "$archive" "$url" || { log "download failed: $url"; return 1; }
+      curl -fsSL --connect-timeout 15 --retry 2 -o "$archive" "$url" || { log "download failed: $url"; return 1; }
     fi
     mkdir -p "$src/$name"
     tar -xzf "$archive" -C "$src/$name" --strip-components=1
   done
 }
+sources_of() {  # the source folder of a version (fetched once per version)
+  if [ "$1" = 3.4.01 ]; then echo "$cache/src/trilinos-13.2.0"; else echo "$cache/src/kokkos-$1"; fi
+}
+fetch_sources() {  # into $src; fails if the version cannot be had
+  rm -rf "$src" && mkdir -p "$src"
+  if [ "$version" = 3.4.01 ]; then
+    log "fetching Debian's trilinos source package for Kokkos 3.4.01"
+    fetch_trilinos
+  elif ! fetch_upstream; then
+    rm -rf "$src"
+    return 1
+  fi
+  touch "$src/.complete"
+}
+src=$(sources_of "$version")
+if [ ! -f "$src/.complete" ] && ! fetch_sources; then
+  if [ -n "$requested" ]; then
+    log "Kokkos $version could not be had (KROPE_DEPS_DIR: a folder of its release archives)"
+    exit 1
+  fi
+  log "Kokkos $version could not be had (no archives in KROPE_DEPS_DIR, no download from GitHub):" \
+    "falling back to Debian's Kokkos 3.4.01"
+  version=3.4.01
+  src=$(sources_of "$version")
+  [ -f "$src/.complete" ] || fetch_sources
+fi
+
 # --- 3. The install, keyed by version, configuration, patch and options ----------------------
 patch_file=$here/patches/kokkos-$version-cuda13-hopper.patch
 common=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=17 -DBUILD_SHARED_LIBS=OFF
@@ -110,22 +139,7 @@ if [ -f "$prefix/.complete" ]; then
   exit 0
 fi
 
-# --- 4. Sources (fetched once per version), then build ----------------------------------------
-src=$cache/src/kokkos-$version
-[ "$version" = 3.4.01 ] && src=$cache/src/trilinos-13.2.0  # the folder of earlier runs
-if [ ! -f "$src/.complete" ]; then
-  rm -rf "$src" && mkdir -p "$src"
-  if [ "$version" = 3.4.01 ]; then
-    log "fetching Debian's trilinos source package for Kokkos 3.4.01"
-    fetch_trilinos
-  elif ! fetch_upstream; then
-    rm -rf "$src"
-    log "Kokkos $version could not be had (KROPE_DEPS_DIR: a folder of its release archives)"
-    exit 1
-  fi
-  touch "$src/.complete"
-fi
-
+# --- 4. Build ----------------------------------------------------------------------------------
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
 cp -r "$src/kokkos" "$build/kokkos-src"

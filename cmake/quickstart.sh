@@ -6,7 +6,8 @@
 #
 # KROPE_CONFIG=cuda selects the CUDA build (Serial + Cuda, Hopper); the default is host
 # (Serial + OpenMP). Kokkos is built once into ~/.cache/krope (see cmake/bootstrap.sh);
-# KROPE_KOKKOS_VERSION=4.6.01 (with KROPE_DEPS_DIR) selects Kokkos 4.
+# Kokkos 4.6.01 is the default (KROPE_DEPS_DIR: a folder holding its release archives, else
+# downloaded), Debian's 3.4.01 the fallback; KROPE_KOKKOS_VERSION=3.4.01 asks for it.
 set -euo pipefail
 
 what=${1:-demo}
@@ -18,11 +19,11 @@ prefix=$(bash "$root/cmake/bootstrap.sh" "$config" | tail -n 1)
 compiler=g++
 [ "$config" = cuda ] && compiler=$prefix/bin/nvcc_wrapper && export PATH=/usr/local/cuda/bin:$PATH
 
-# One build folder per Kokkos version: build/<config> for the default one, else
-# build/<config>-kokkos-<version> (the version as the prefix kokkos-<version>-<config>-<key> names it).
+# One build folder per Kokkos version: build/<config> for 4.6.01, else build/<config>-kokkos-<version>
+# (the version as the prefix kokkos-<version>-<config>-<key> names it, so a fallback shows).
 build=build/$config
 version=$(basename "$prefix" | cut -d- -f2)
-[ -z "${KROPE_KOKKOS_VERSION:-}" ] || build=build/$config-kokkos-$version
+[ "$version" = 4.6.01 ] || build=build/$config-kokkos-$version
 
 cd "$root"
 cmake --preset "$config" -B "$build" -DKokkos_ROOT="$prefix" -DCMAKE_CXX_COMPILER="$compiler" >/dev/null

@@ -3,8 +3,9 @@
 # machine has nvcc, CMake and ninja but no Kokkos, GoogleTest or Google Benchmark, so they travel:
 #
 #   perf/run_h200.sh --stage        # here: packs the Kokkos installs of cmake/bootstrap.sh (cuda
-#                                   # and host) and Debian's GoogleTest / Google Benchmark files
-#                                   # into .carry/deps.tgz (absolute paths kept)
+#                                   # for 4.6.01 and 3.4.01, host for 4.6.01) and Debian's
+#                                   # GoogleTest / Google Benchmark files into .carry/deps.tgz
+#                                   # (absolute paths kept)
 #   perf/run_h200.sh --stage-tests build/cuda   # here: packs a CUDA build's test binary (built
 #                                   # here: the GPU machine takes longer than one 10-minute call to
 #                                   # build all of it) into .carry/tests.txz
@@ -14,18 +15,20 @@
 # every test, then compute-sanitizer memcheck over KROPE_SANITIZE_FILTER), suite (krope_bench,
 # the whole device suite), host (krope_bench_host on every core), or a Google Benchmark filter
 # "bench=REGEX" for a part of the device suite (KROPE_BENCH_ARGS: more Google Benchmark flags).
+# The CUDA builds there use Kokkos 4.6.01 unless KROPE_KOKKOS_VERSION=3.4.01 (build/h200-<version>).
 # Logs and JSON go to $OUT (the device tool's folder) or out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ "${1:-}" == "--stage" ]]; then
   mkdir -p .carry
-  cuda=$(bash cmake/bootstrap.sh cuda | tail -n 1)
-  host=$(bash cmake/bootstrap.sh host | tail -n 1)
+  cuda_4=$(KROPE_KOKKOS_VERSION=4.6.01 bash cmake/bootstrap.sh cuda | tail -n 1)
+  cuda_3=$(KROPE_KOKKOS_VERSION=3.4.01 bash cmake/bootstrap.sh cuda | tail -n 1)
+  host=$(KROPE_KOKKOS_VERSION=4.6.01 bash cmake/bootstrap.sh host | tail -n 1)
   mapfile -t system < <(dpkg -L libgtest-dev libgmock-dev libbenchmark-dev libbenchmark1debian |
     grep -E '^/usr/(include|lib)/' | while read -r f; do [[ -f $f || -L $f ]] && echo "$f"; done)
-  tar -czPf .carry/deps.tgz "$cuda" "$host" "${system[@]}"
-  printf '%s\n%s\n' "$cuda" "$host" >.carry/prefixes
+  tar -czPf .carry/deps.tgz "$cuda_4" "$cuda_3" "$host" "${system[@]}"
+  printf 'cuda-4.6.01 %s\ncuda-3.4.01 %s\nhost %s\n' "$cuda_4" "$cuda_3" "$host" >.carry/prefixes
   ls -l .carry
   exit 0
 fi
@@ -43,8 +46,10 @@ out=${OUT:-out}
 mkdir -p "$out"
 tar -xzPf .carry/deps.tgz
 ldconfig
-cuda=$(sed -n 1p .carry/prefixes)
-host=$(sed -n 2p .carry/prefixes)
+version=${KROPE_KOKKOS_VERSION:-4.6.01}
+cuda=$(awk -v k="cuda-$version" '$1 == k {print $2}' .carry/prefixes)
+host=$(awk '$1 == "host" {print $2}' .carry/prefixes)
+[[ -n "$cuda" ]] || { echo "no staged Kokkos $version (perf/run_h200.sh --stage)" >&2; exit 2; }
 export PATH=/usr/local/cuda/bin:$PATH
 # The Kokkos install names the CUDA libraries where they are here (/usr/local/cuda/lib/...).
 for lib in libcudart.so stubs/libcuda.so; do
@@ -69,9 +74,10 @@ configure() {  # build dir, Kokkos prefix, compiler
 for step in "$@"; do
   case "$step" in
     tests)
-      configure build/h200 "$cuda" "$cuda/bin/nvcc_wrapper"
-      cmake --build build/h200 -j "$jobs" 2>&1 | tail -n 20
-      ctest --test-dir build/h200 -j 4 --output-on-failure 2>&1 | tee "$out/ctest.log" | tail -n 25
+      configure "build/h200-$version" "$cuda" "$cuda/bin/nvcc_wrapper"
+      cmake --build "build/h200-$version" -j "$jobs" 2>&1 | tail -n 20
+      ctest --test-dir "build/h200-$version" -j 4 --output-on-failure 2>&1 |
+        tee "$out/ctest-$version.log" | tail -n 25
       ;;
     carried-tests)
       tar -xJf .carry/tests.txz
@@ -85,12 +91,12 @@ for step in "$@"; do
       fi
       ;;
     suite | bench=*)
-      configure build/h200 "$cuda" "$cuda/bin/nvcc_wrapper"
-      cmake --build build/h200 --target krope_bench -j "$jobs" 2>&1 | tail -n 5
+      configure "build/h200-$version" "$cuda" "$cuda/bin/nvcc_wrapper"
+      cmake --build "build/h200-$version" --target krope_bench -j "$jobs" 2>&1 | tail -n 5
       filter=.
       [[ "$step" == bench=* ]] && filter=${step#bench=}
       # shellcheck disable=SC2086 # KROPE_BENCH_ARGS: extra Google Benchmark flags, word-split
-      build/h200/perf/krope_bench --benchmark_filter="$filter" ${KROPE_BENCH_ARGS:-} \
+      "build/h200-$version/perf/krope_bench" --benchmark_filter="$filter" ${KROPE_BENCH_ARGS:-} \
         --benchmark_out="$out/krope_bench.json" --benchmark_out_format=json 2>&1 |
         tee "$out/krope_bench.log" | grep -E 'median' | sed -E 's/ +[0-9]+ us +[0-9]+ us//' | cut -c1-230
       ;;

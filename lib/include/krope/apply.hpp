@@ -6,8 +6,9 @@
 /// GQA/MQA), any layout including LayoutStride ([batch][heads][seq][dim] data as a strided View,
 /// q/k slices of a fused qkv buffer). With krope::varlen positions they are
 /// [total_tokens][heads][head_dim]. Element types: double, float, krope::bfloat16,
-/// krope::float16; 16-bit and fp32 data compute in fp32 with a float Table, double data in fp64
-/// with a Table<M, double>.
+/// krope::float16 (or Kokkos 4's bhalf_t / half_t, the same bits: impl/kokkos_half.hpp); 16-bit
+/// and fp32 data compute in fp32 with a float Table, double data in fp64 with a
+/// Table<M, double>.
 ///
 /// Every call validates before it touches memory and throws std::invalid_argument naming the
 /// argument: head_dim mismatch, q/k batch or seq mismatch, q_out/k_out shape mismatch, q_out
@@ -18,6 +19,7 @@
 #include <krope/frequencies.hpp>
 #include <krope/impl/angle_sources.hpp>
 #include <krope/impl/apply_spec.hpp>
+#include <krope/impl/kokkos_half.hpp>
 #include <krope/impl/overlap.hpp>
 #include <krope/impl/position_checks.hpp>
 #include <krope/impl/rotation.hpp>
@@ -166,7 +168,9 @@ void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, co
 template <class ExecSpace, class M, class Real, class Q, class K, class Positions>
 void apply(const ExecSpace& space, const Table<M, Real>& table, const Q& q, const K& k,
            const Positions& positions, Direction direction = Direction::forward) {
-  Impl::apply_rotary(space, table, q, k, q, k, positions, direction);
+  using Impl::as_storage;
+  Impl::apply_rotary(space, table, as_storage(q), as_storage(k), as_storage(q), as_storage(k),
+                     positions, direction);
 }
 
 /// Out of place: q_out/k_out receive the rotated q/k (and a copy of the pass-through lanes).
@@ -177,14 +181,18 @@ template <class ExecSpace, class M, class Real, class Q, class K, class QOut, cl
 void apply(const ExecSpace& space, const Table<M, Real>& table, const Q& q, const K& k,
            const QOut& q_out, const KOut& k_out, const Positions& positions,
            Direction direction = Direction::forward) {
-  Impl::apply_rotary(space, table, q, k, q_out, k_out, positions, direction);
+  using Impl::as_storage;
+  Impl::apply_rotary(space, table, as_storage(q), as_storage(k), as_storage(q_out),
+                     as_storage(k_out), positions, direction);
 }
 
 /// Table-free, in place: angles formed in the kernel from fp64 inverse frequencies.
 template <class ExecSpace, class M, class Q, class K, class Positions>
 void apply(const ExecSpace& space, const Frequencies<M>& frequencies, const Q& q, const K& k,
            const Positions& positions, Direction direction = Direction::forward) {
-  Impl::apply_rotary(space, frequencies, q, k, q, k, positions, direction);
+  using Impl::as_storage;
+  Impl::apply_rotary(space, frequencies, as_storage(q), as_storage(k), as_storage(q), as_storage(k),
+                     positions, direction);
 }
 
 /// Table-free, out of place.
@@ -192,7 +200,9 @@ template <class ExecSpace, class M, class Q, class K, class QOut, class KOut, cl
 void apply(const ExecSpace& space, const Frequencies<M>& frequencies, const Q& q, const K& k,
            const QOut& q_out, const KOut& k_out, const Positions& positions,
            Direction direction = Direction::forward) {
-  Impl::apply_rotary(space, frequencies, q, k, q_out, k_out, positions, direction);
+  using Impl::as_storage;
+  Impl::apply_rotary(space, frequencies, as_storage(q), as_storage(k), as_storage(q_out),
+                     as_storage(k_out), positions, direction);
 }
 
 }  // namespace krope
