@@ -9,12 +9,16 @@
 #   perf/run_h200.sh --stage-tests build/cuda   # here: packs a CUDA build's test binary (built
 #                                   # here: the GPU machine takes longer than one 10-minute call to
 #                                   # build all of it) into .carry/tests.txz
+#   perf/run_h200.sh --stage-bench build/cuda   # here: packs a CUDA build's perf/krope_bench into
+#                                   # .carry/bench.txz (nvcc there builds far slower than ninja here
+#                                   # suggests: the whole CUDA build did not finish in 10 minutes)
 #   perf/run_h200.sh STEP...        # there (device tool, carry .carry), from the repository root
 #
-# Steps: tests (CUDA build there: ctest, Serial + Cuda), carried-tests (the staged test binary:
+# Steps: tests (CUDA build there, then ctest: longer than one 10-minute call), carried-tests (the staged test binary:
 # every test, then compute-sanitizer memcheck over KROPE_SANITIZE_FILTER), suite (krope_bench,
-# the whole device suite), host (krope_bench_host on every core), or a Google Benchmark filter
-# "bench=REGEX" for a part of the device suite (KROPE_BENCH_ARGS: more Google Benchmark flags).
+# the whole device suite), host (krope_bench_host on every core), a Google Benchmark filter
+# "bench=REGEX" for a part of the device suite (KROPE_BENCH_ARGS: more Google Benchmark flags),
+# or "carried-bench=REGEX", the same with the staged benchmark binary.
 # The CUDA builds there use Kokkos 4.6.01 unless KROPE_KOKKOS_VERSION=3.4.01 (build/h200-<version>).
 # Logs and JSON go to $OUT (the device tool's folder) or out/.
 set -euo pipefail
@@ -29,6 +33,13 @@ if [[ "${1:-}" == "--stage" ]]; then
     grep -E '^/usr/(include|lib)/' | while read -r f; do [[ -f $f || -L $f ]] && echo "$f"; done)
   tar -czPf .carry/deps.tgz "$cuda_4" "$cuda_3" "$host" "${system[@]}"
   printf 'cuda-4.6.01 %s\ncuda-3.4.01 %s\nhost %s\n' "$cuda_4" "$cuda_3" "$host" >.carry/prefixes
+  ls -l .carry
+  exit 0
+fi
+
+if [[ "${1:-}" == "--stage-bench" ]]; then
+  mkdir -p .carry
+  tar -cJf .carry/bench.txz "$2/perf/krope_bench"
   ls -l .carry
   exit 0
 fi
@@ -90,13 +101,19 @@ for step in "$@"; do
           --gtest_filter="$KROPE_SANITIZE_FILTER" 2>&1 | tee "$out/memcheck.log" | tail -n 8
       fi
       ;;
-    suite | bench=*)
-      configure "build/h200-$version" "$cuda" "$cuda/bin/nvcc_wrapper"
-      cmake --build "build/h200-$version" --target krope_bench -j "$jobs" 2>&1 | tail -n 5
+    suite | bench=* | carried-bench=*)
+      bench="build/h200-$version/perf/krope_bench"
+      if [[ "$step" == carried-bench=* ]]; then
+        tar -xJf .carry/bench.txz
+        bench=$(tar -tJf .carry/bench.txz | head -n 1)
+      else
+        configure "build/h200-$version" "$cuda" "$cuda/bin/nvcc_wrapper"
+        cmake --build "build/h200-$version" --target krope_bench -j "$jobs" 2>&1 | tail -n 5
+      fi
       filter=.
-      [[ "$step" == bench=* ]] && filter=${step#bench=}
+      [[ "$step" == *bench=* ]] && filter=${step#*bench=}
       # shellcheck disable=SC2086 # KROPE_BENCH_ARGS: extra Google Benchmark flags, word-split
-      "build/h200-$version/perf/krope_bench" --benchmark_filter="$filter" ${KROPE_BENCH_ARGS:-} \
+      "$bench" --benchmark_filter="$filter" ${KROPE_BENCH_ARGS:-} \
         --benchmark_out="$out/krope_bench.json" --benchmark_out_format=json 2>&1 |
         tee "$out/krope_bench.log" | grep -E 'median' | sed -E 's/ +[0-9]+ us +[0-9]+ us//' | cut -c1-230
       ;;
