@@ -196,8 +196,8 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
     if (!shape_for(r.q_heads + r.k_heads, shape)) return false;
     // Heads that do not fit one block are split over blockIdx.y, and each block then reads a
     // slice of every token's q and k rows (fp32 Llama: 96.3% of copy). A large problem instead
-    // rotates q and k in a launch each, whose blocks read whole rows of one operand (99.0%;
-    // perf/NOTES.md, version 26); small ones (decode) keep one launch.
+    // rotates q and k in a launch each, whose blocks read whole rows of one operand (99.0%);
+    // small ones (decode) keep one launch.
     const std::int64_t resident =
         std::int64_t(prop.multiProcessorCount) * prop.maxThreadsPerMultiProcessor;
     const bool apart = !heads_outer && shape.grid.y > 1 && r.q_heads > 0 && r.k_heads > 0 &&

@@ -172,7 +172,7 @@ __device__ __forceinline__ void rotate_vectors(uint4& lo, uint4& hi,
 }
 
 /// The block's tile of tokens: one shot, no loop over tiles or heads (a thread that
-/// loops back to memory after its stores leaves the DRAM queues idle; see perf/NOTES.md).
+/// loops back to memory after its stores leaves the DRAM queues idle).
 template <class Tuning, int Rank, bool TokensInner, class T, class Angles, class Tokens>
 __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
                                   : TokensInner  ? Tuning::heads_outer_block_threads

@@ -78,8 +78,8 @@ __device__ __forceinline__ std::uint32_t quiet_nan(float nan) {
 /// conversion (cvt.rn.{bf16x2,f16x2}.f32, the same bits as the storage types' integer rounding
 /// for every non-NaN input); a NaN lane is then replaced by the portable path's quiet NaN. One
 /// test of the pair decides (setp.nan on both), and the replacement sits behind a branch that
-/// finite data never takes: done unconditionally, it was most of the kernel's instructions
-/// (perf/NOTES.md, version 25).
+/// finite data never takes: done unconditionally, the patching cost ~10 instructions per word,
+/// a tenth of the kernel's instructions at the Llama shape.
 template <class T>
 __device__ __forceinline__ std::uint32_t narrow(float first, float second) {
   std::uint32_t w;
