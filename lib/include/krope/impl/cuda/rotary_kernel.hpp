@@ -21,6 +21,7 @@
 /// block into shared memory, or with two head groups by the thread pair in registers), then
 /// rotates, stores and exits: one shot per thread.
 
+#include <krope/impl/arithmetic.hpp>
 #include <krope/impl/cuda/vector_access.hpp>
 #include <krope/impl/div_mod.hpp>
 #include <krope/impl/rotation.hpp>

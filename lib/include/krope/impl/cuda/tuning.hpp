@@ -8,8 +8,6 @@
 namespace krope::Impl::cuda {
 
 struct RotaryTuning {
-  /// Bytes per vector access: one LDG.E.128 / STG.E.128.
-  static constexpr int vector_bytes = 16;
   /// Largest and smallest block of the table kernels; small problems shrink the block to spread
   /// over more SMs. The row kernel measured 256 > 512 > 128 (1024: -15 points); the token
   /// kernel's [b][h][t][d] blocks are the same at 256 and 512.

@@ -7,7 +7,6 @@
 
 #include <krope/bfloat16.hpp>
 #include <krope/float16.hpp>
-#include <krope/impl/arithmetic.hpp>
 
 #include <cstdint>
 #include <type_traits>
@@ -16,10 +15,14 @@
 
 namespace krope::Impl::cuda {
 
+/// Bytes per q/k vector access: one uint4 (LDG.E.128 / STG.E.128). The CUDA path requires q/k
+/// data and strides and table rows aligned to it (apply_cuda.hpp).
+inline constexpr int vector_bytes = 16;
+static_assert(sizeof(uint4) == vector_bytes, "a vector is one uint4");
+
 template <class T>
 struct Vector {
-  static constexpr int width = 16 / static_cast<int>(sizeof(T));  ///< elements per 16 bytes
-  using real = arithmetic_t<T>;
+  static constexpr int width = vector_bytes / static_cast<int>(sizeof(T));  ///< elements: V
 };
 
 template <bool Streaming>
