@@ -38,7 +38,7 @@ esac
 
 # --- 1. Debian packages ------------------------------------------------------------------------
 packages=(cmake ninja-build g++ make patch dpkg-dev libgtest-dev libgmock-dev libbenchmark-dev
-          libopenmpi-dev openmpi-bin python3)
+          libopenmpi-dev openmpi-bin nlohmann-json3-dev python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

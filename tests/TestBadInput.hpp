@@ -1,5 +1,5 @@
-// Bad input: every case of DESIGN.md's list throws std::invalid_argument naming the argument,
-// before anything is written (q and k keep their bits). Empty tensors are a no-op.
+// Bad input: every case of the README's "Bad input" list throws std::invalid_argument naming
+// the argument, before anything is written (q and k keep their bits). Empty tensors are a no-op.
 
 #include "support/apply_case.hpp"
 

@@ -17,7 +17,7 @@
 
 #include "krope/huggingface.hpp"
 #include "krope/spectrum.hpp"
-#include "support/json.hpp"
+#include "support/json_data.hpp"
 
 #ifndef KROPE_TEST_DATA_DIR
 #error "KROPE_TEST_DATA_DIR must name the tests/data folder"
@@ -29,6 +29,9 @@ using krope::Config;
 using krope::HuggingFaceRope;
 using krope::Scaling;
 using krope::Spectrum;
+using krope::test::as_double;
+using krope::test::as_doubles;
+using krope::test::as_int64;
 using krope::test::Json;
 using Kind = Scaling::Kind;
 using ::testing::HasSubstr;
@@ -43,14 +46,14 @@ const Json& reference_data() {
 
 // The HF config of one `frequencies` entry: model-level fields plus its rope_parameters.
 HuggingFaceRope hf_config_of(const Json& entry) {
-  const Json& p = entry["rope_parameters"];
+  const Json& p = entry.at("rope_parameters");
   HuggingFaceRope rope;
-  rope.rope_type = p["rope_type"].as_string();
-  rope.rope_theta = p["rope_theta"].as_double();
-  rope.head_dim = static_cast<int>(entry["head_dim"].as_int64());
-  rope.max_position_embeddings = entry["max_position_embeddings"].as_int64();
+  rope.rope_type = p.at("rope_type").get<std::string>();
+  rope.rope_theta = as_double(p.at("rope_theta"));
+  rope.head_dim = static_cast<int>(as_int64(entry.at("head_dim")));
+  rope.max_position_embeddings = as_int64(entry.at("max_position_embeddings"));
   auto number = [&](const char* key, std::optional<double>& field) {
-    if (p.contains(key) && !p[key].is_null()) field = p[key].as_double();
+    if (p.contains(key) && !p.at(key).is_null()) field = as_double(p.at(key));
   };
   number("factor", rope.factor);
   number("attention_factor", rope.attention_factor);
@@ -61,12 +64,12 @@ HuggingFaceRope hf_config_of(const Json& entry) {
   number("low_freq_factor", rope.low_freq_factor);
   number("high_freq_factor", rope.high_freq_factor);
   if (p.contains("partial_rotary_factor"))
-    rope.partial_rotary_factor = p["partial_rotary_factor"].as_double();
+    rope.partial_rotary_factor = as_double(p.at("partial_rotary_factor"));
   if (p.contains("original_max_position_embeddings"))
-    rope.original_max_position_embeddings = p["original_max_position_embeddings"].as_int64();
-  if (p.contains("truncate")) rope.truncate = p["truncate"].as_bool();
-  if (p.contains("short_factor")) rope.short_factor = p["short_factor"].as_doubles();
-  if (p.contains("long_factor")) rope.long_factor = p["long_factor"].as_doubles();
+    rope.original_max_position_embeddings = as_int64(p.at("original_max_position_embeddings"));
+  if (p.contains("truncate")) rope.truncate = p.at("truncate").get<bool>();
+  if (p.contains("short_factor")) rope.short_factor = as_doubles(p.at("short_factor"));
+  if (p.contains("long_factor")) rope.long_factor = as_doubles(p.at("long_factor"));
   return rope;
 }
 
@@ -77,14 +80,15 @@ double relative_deviation(double value, double reference) {
 // Every `frequencies` entry (computed by transformers in fp32) is reproduced in fp64 within
 // 1e-6 relative per inverse frequency and 1e-9 absolute for the attention factor.
 TEST(SpectrumReference, MatchesHuggingFaceTransformers) {
-  const Json& cases = reference_data()["frequencies"];
+  const Json& cases = reference_data().at("frequencies");
+  ASSERT_TRUE(cases.is_array());
   ASSERT_GT(cases.size(), 0u);
-  for (const Json& entry : cases.items()) {
-    const std::string name = entry["name"].as_string();
+  for (const Json& entry : cases) {
+    const std::string name = entry.at("name").get<std::string>();
     SCOPED_TRACE(name);
-    const std::int64_t seq_len = entry["seq_len"].is_null() ? 0 : entry["seq_len"].as_int64();
+    const std::int64_t seq_len = entry.at("seq_len").is_null() ? 0 : as_int64(entry.at("seq_len"));
     const Spectrum got = krope::spectrum(krope::from_huggingface(hf_config_of(entry)), seq_len);
-    const std::vector<double> want = entry["inv_freq"].as_doubles();
+    const std::vector<double> want = as_doubles(entry.at("inv_freq"));
 
     ASSERT_EQ(got.inv_freq.size(), want.size());
     double worst = 0.0;
@@ -95,7 +99,7 @@ TEST(SpectrumReference, MatchesHuggingFaceTransformers) {
       worst = std::max(worst, deviation);
     }
     const double attention_deviation =
-        std::fabs(got.attention_factor - entry["attention_factor"].as_double());
+        std::fabs(got.attention_factor - as_double(entry.at("attention_factor")));
     EXPECT_LE(attention_deviation, 1e-9) << "attention_factor = " << got.attention_factor;
 
     std::ostringstream line;
@@ -522,37 +526,47 @@ TEST(HuggingFaceRejects, BadConfigs) {
   expect_rejected([&] { krope::from_huggingface(rope); }, "theta");
 }
 
-// --- the JSON reader the tests rely on -----------------------------------------------------
+// --- reading the JSON data (nlohmann-json and the strict number readers) -------------------
 
 TEST(Json, ParsesEveryKind) {
-  const Json j = krope::test::parse_json(
+  const Json j = Json::parse(
       R"( {"a": [1, -2.5e3, 0, 1E-2], "s": "x\"\\\/\n\u00e9\ud83d\ude00", "t": true,
            "f": false, "n": null, "o": {"k": []}} )");
   EXPECT_EQ(j.size(), 6u);
-  EXPECT_EQ(j["a"].as_doubles(), (std::vector<double>{1.0, -2500.0, 0.0, 0.01}));
-  EXPECT_EQ(j["a"][1].as_double(), -2500.0);
-  EXPECT_EQ(j["s"].as_string(), "x\"\\/\n\xc3\xa9\xf0\x9f\x98\x80");
-  EXPECT_TRUE(j["t"].as_bool());
-  EXPECT_FALSE(j["f"].as_bool());
-  EXPECT_TRUE(j["n"].is_null());
+  EXPECT_EQ(as_doubles(j.at("a")), (std::vector<double>{1.0, -2500.0, 0.0, 0.01}));
+  EXPECT_EQ(as_double(j.at("a").at(1)), -2500.0);
+  EXPECT_EQ(j.at("s").get<std::string>(), "x\"\\/\n\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_TRUE(j.at("t").get<bool>());
+  EXPECT_FALSE(j.at("f").get<bool>());
+  EXPECT_TRUE(j.at("n").is_null());
   EXPECT_TRUE(j.contains("o"));
   EXPECT_FALSE(j.contains("missing"));
-  EXPECT_EQ(j["o"]["k"].size(), 0u);
-  EXPECT_EQ(j.keys().front(), "a");
-  EXPECT_EQ(krope::test::parse_json("0.1").as_double(), 0.1);  // correctly rounded
-  EXPECT_EQ(krope::test::parse_json("[4096]")[0].as_int64(), 4096);
+  EXPECT_EQ(j.at("o").at("k").size(), 0u);
+  EXPECT_EQ(as_double(Json::parse("0.1")), 0.1);  // correctly rounded
+  EXPECT_EQ(as_int64(Json::parse("[4096]").at(0)), 4096);
+  EXPECT_EQ(as_int64(Json::parse("-9223372036854775808")),
+            std::numeric_limits<std::int64_t>::min());
 }
 
 TEST(Json, RejectsMalformedInput) {
   for (const char* bad : {"", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"\\x\"", "[1] 2",
                           "\"abc", "{\"a\":1,}", "\"\\ud800\"", "nan"}) {
-    EXPECT_THROW(krope::test::parse_json(bad), std::runtime_error) << bad;
+    Json parsed;
+    EXPECT_THROW(parsed = Json::parse(bad), Json::parse_error) << bad;
   }
-  const Json j = krope::test::parse_json("{\"a\": 1.5}");
-  EXPECT_THROW(j["b"], std::runtime_error);
-  EXPECT_THROW(j["a"].as_string(), std::runtime_error);
-  EXPECT_THROW(j["a"].as_int64(), std::runtime_error);
-  EXPECT_THROW(j[0], std::runtime_error);
+  const Json j = Json::parse("{\"a\": 1.5, \"t\": true, \"n\": null, \"i\": [1, 2.5]}");
+  EXPECT_THROW(j.at("b"), Json::out_of_range);
+  EXPECT_THROW(j.at("a").get<std::string>(), Json::type_error);
+  EXPECT_THROW(as_int64(j.at("a")), std::runtime_error);
+  EXPECT_THROW(j.at(0), Json::type_error);
+  // Stricter than get<>(): no boolean or null as a number, no fraction or overflow as int64.
+  EXPECT_THROW(as_double(j.at("t")), std::runtime_error);
+  EXPECT_THROW(as_double(j.at("n")), std::runtime_error);
+  EXPECT_THROW(as_int64(j.at("t")), std::runtime_error);
+  EXPECT_THROW(krope::test::as_int64s(j.at("i")), std::runtime_error);
+  EXPECT_THROW(as_int64(Json::parse("9223372036854775808")), std::runtime_error);
+  EXPECT_THROW(as_doubles(j.at("a")), std::runtime_error);
+  EXPECT_THROW(krope::test::load_json(KROPE_TEST_DATA_DIR "/missing.json"), std::runtime_error);
 }
 
 }  // namespace

@@ -3,10 +3,10 @@
 /// One benchmarked configuration: shape, element type, layout, position mode, angle source,
 /// direction, in or out of place, and the bytes it must move.
 ///
-/// Byte count (DESIGN.md "Performance method"): q and k read once and written once,
-/// 2 * (|q| + |k|) * sizeof(element). Tables, ids and offsets are small and ignored. The same
-/// count is used for every variant, so partial rotary in place (which need only touch R of D
-/// lanes) can beat the copy ceiling on this scale; that is stated, not hidden, in NOTES.md.
+/// Byte count: q and k read once and written once, 2 * (|q| + |k|) * sizeof(element). Tables, ids
+/// and offsets are small and ignored. The same count is used for every variant, so partial rotary
+/// in place (which need only touch R of D lanes) can beat the copy ceiling on this scale; that is
+/// stated, not hidden, in NOTES.md.
 
 #include <krope/bfloat16.hpp>
 #include <krope/config.hpp>

@@ -21,6 +21,7 @@
 #include <krope/impl/cuda/rotary_kernel.hpp>
 #include <krope/impl/cuda/row_kernel.hpp>
 #include <krope/impl/cuda/tuning.hpp>
+#include <krope/impl/cuda/vector_access.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <algorithm>
@@ -49,24 +50,25 @@ struct AngleAccess<TableAngles<Real, M>> {
   static type make(const TableAngles<Real, M>& t) {
     return {t.cos.data(), t.sin.data(), static_cast<std::int64_t>(t.cos.stride(0))};
   }
-  /// Rows read in chunks of V/2 values: 16-byte aligned rows.
+  /// Rows read in chunks of V/2 values (at most vector_bytes): rows aligned to vector_bytes.
   static bool ready(const TableAngles<Real, M>& t) {
-    return reinterpret_cast<std::uintptr_t>(t.cos.data()) % 16 == 0 &&
-           reinterpret_cast<std::uintptr_t>(t.sin.data()) % 16 == 0 &&
-           t.cos.stride(0) == t.sin.stride(0) && (t.cos.stride(0) * sizeof(Real)) % 16 == 0;
+    return reinterpret_cast<std::uintptr_t>(t.cos.data()) % vector_bytes == 0 &&
+           reinterpret_cast<std::uintptr_t>(t.sin.data()) % vector_bytes == 0 &&
+           t.cos.stride(0) == t.sin.stride(0) &&
+           (t.cos.stride(0) * sizeof(Real)) % vector_bytes == 0;
   }
 };
 
-/// Innermost stride 1, data and every stride that matters 16-byte aligned.
+/// Innermost stride 1, data and every stride that matters aligned to vector_bytes.
 template <class View>
 bool vector_ready(const View& v) {
   using T = typename View::non_const_value_type;
   if (v.size() == 0) return true;
   constexpr unsigned rank = View::rank;
   if (v.stride(rank - 1) != 1) return false;
-  if (reinterpret_cast<std::uintptr_t>(v.data()) % 16 != 0) return false;
+  if (reinterpret_cast<std::uintptr_t>(v.data()) % vector_bytes != 0) return false;
   for (unsigned i = 0; i + 1 < rank; ++i)
-    if (v.extent(i) > 1 && (v.stride(i) * sizeof(T)) % 16 != 0) return false;
+    if (v.extent(i) > 1 && (v.stride(i) * sizeof(T)) % vector_bytes != 0) return false;
   return true;
 }
 
@@ -196,8 +198,8 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
     if (!shape_for(r.q_heads + r.k_heads, shape)) return false;
     // Heads that do not fit one block are split over blockIdx.y, and each block then reads a
     // slice of every token's q and k rows (fp32 Llama: 96.3% of copy). A large problem instead
-    // rotates q and k in a launch each, whose blocks read whole rows of one operand (99.0%;
-    // perf/NOTES.md, version 26); small ones (decode) keep one launch.
+    // rotates q and k in a launch each, whose blocks read whole rows of one operand (99.0%);
+    // small ones (decode) keep one launch.
     const std::int64_t resident =
         std::int64_t(prop.multiProcessorCount) * prop.maxThreadsPerMultiProcessor;
     const bool apart = !heads_outer && shape.grid.y > 1 && r.q_heads > 0 && r.k_heads > 0 &&

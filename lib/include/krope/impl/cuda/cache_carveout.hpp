@@ -6,8 +6,8 @@
 /// a kernel that states nothing runs with the smallest L1. These kernels keep their 16-byte loads
 /// in flight in L1 and share a token's cos/sin row among its heads there: on an H100 the
 /// [b][h][t][d] kernel ran at 92.9% of a copy with Kokkos initialised and 97.6% without (same
-/// kernel, same buffers; perf/NOTES.md, version 29). The carveout asked for is the shared memory
-/// the kernel's resident blocks need (none for table angles), the rest L1.
+/// kernel, same buffers). The carveout asked for is the shared memory the kernel's resident
+/// blocks need (none for table angles), the rest L1.
 ///
 /// It is a launch attribute, not a function attribute: a kernel template instantiated in several
 /// translation units has a copy in each one's module, and a function attribute set through one

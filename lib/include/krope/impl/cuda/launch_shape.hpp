@@ -3,13 +3,12 @@
 /// The grid and block of the vectorised kernel, chosen on the host from the problem alone (no
 /// device query beyond the cached device properties, no allocation).
 ///
-/// Threads per head row: items = R/2 / V (blockDim.x). Heads per thread start at 1 and double
-/// (up to the tuning's limit: 1 for table angles, 2 for position ids or staged angles) while the
-/// grid still covers `waves` waves of resident threads. The heads of a token are split over
-/// head groups (blockDim.y, and blockIdx.y when they do not fit one block), the block is filled
-/// with tokens (blockDim.z, at most 64; the two swap for [b][h][t][d] data) and shrunk while the
-/// grid has fewer than min_blocks_per_sm blocks per SM, so decode (B = 64, T = 1) still spreads
-/// over the SMs.
+/// Threads per head row: items = R/2 / V (blockDim.x). Heads per thread start at 1 and double (up
+/// to the tuning's limit: 1 for table angles, 2 for staged angles) while the grid still covers
+/// `waves` waves of resident threads. The heads of a token are split over head groups (blockDim.y,
+/// and blockIdx.y when they do not fit one block), the block is filled with tokens (blockDim.z, at
+/// most 64; the two swap for [b][h][t][d] data) and shrunk while the grid has fewer than
+/// min_blocks_per_sm blocks per SM, so decode (B = 64, T = 1) still spreads over the SMs.
 
 #include <algorithm>
 #include <cstddef>

@@ -21,6 +21,7 @@
 /// block into shared memory, or with two head groups by the thread pair in registers), then
 /// rotates, stores and exits: one shot per thread.
 
+#include <krope/impl/arithmetic.hpp>
 #include <krope/impl/cuda/vector_access.hpp>
 #include <krope/impl/div_mod.hpp>
 #include <krope/impl/rotation.hpp>
@@ -172,7 +173,7 @@ __device__ __forceinline__ void rotate_vectors(uint4& lo, uint4& hi,
 }
 
 /// The block's tile of tokens: one shot, no loop over tiles or heads (a thread that
-/// loops back to memory after its stores leaves the DRAM queues idle; see perf/NOTES.md).
+/// loops back to memory after its stores leaves the DRAM queues idle).
 template <class Tuning, int Rank, bool TokensInner, class T, class Angles, class Tokens>
 __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
                                   : TokensInner  ? Tuning::heads_outer_block_threads

@@ -11,8 +11,9 @@
 /// rotary_kernel.hpp): it issues its two loads, then finds its row's token and position, reads
 /// its lanes' cos/sin from the table row (shared through L1 by the token's other heads in the
 /// block), rotates, stores and exits. Against the token kernel: +0.5 to +2.3% of bandwidth at
-/// the suite's large shapes (perf/NOTES.md, version 28).
+/// the suite's large shapes on an H100.
 
+#include <krope/impl/arithmetic.hpp>
 #include <krope/impl/cuda/rotary_kernel.hpp>
 #include <krope/impl/cuda/vector_access.hpp>
 #include <krope/impl/div_mod.hpp>
