@@ -4,7 +4,7 @@
 #
 #   perf/run_h200.sh --stage        # here: packs the Kokkos installs of cmake/bootstrap.sh (cuda
 #                                   # for 4.6.01 and 3.4.01, host for 4.6.01) and Debian's
-#                                   # GoogleTest / Google Benchmark files into .carry/deps.tgz
+#                                   # GoogleTest / Google Benchmark / nlohmann-json files into .carry/deps.tgz
 #                                   # (absolute paths kept)
 #   perf/run_h200.sh --stage-tests build/cuda   # here: packs a CUDA build's test binary (built
 #                                   # here: the GPU machine takes longer than one 10-minute call to
@@ -29,8 +29,9 @@ if [[ "${1:-}" == "--stage" ]]; then
   cuda_4=$(KROPE_KOKKOS_VERSION=4.6.01 bash cmake/bootstrap.sh cuda | tail -n 1)
   cuda_3=$(KROPE_KOKKOS_VERSION=3.4.01 bash cmake/bootstrap.sh cuda | tail -n 1)
   host=$(KROPE_KOKKOS_VERSION=4.6.01 bash cmake/bootstrap.sh host | tail -n 1)
-  mapfile -t system < <(dpkg -L libgtest-dev libgmock-dev libbenchmark-dev libbenchmark1debian |
-    grep -E '^/usr/(include|lib)/' | while read -r f; do [[ -f $f || -L $f ]] && echo "$f"; done)
+  mapfile -t system < <(dpkg -L libgtest-dev libgmock-dev libbenchmark-dev libbenchmark1debian \
+    nlohmann-json3-dev |
+    grep -E '^/usr/(include|lib|share/cmake)/' | while read -r f; do [[ -f $f || -L $f ]] && echo "$f"; done)
   tar -czPf .carry/deps.tgz "$cuda_4" "$cuda_3" "$host" "${system[@]}"
   printf 'cuda-4.6.01 %s\ncuda-3.4.01 %s\nhost %s\n' "$cuda_4" "$cuda_3" "$host" >.carry/prefixes
   ls -l .carry
