@@ -79,6 +79,20 @@ struct Kernel {
     return A == RowAccess::strided ? static_cast<std::int64_t>(v.stride(View::rank - 1)) : 1;
   }
 
+  /// Head h of the token at `at` (q heads first, then k heads): where its row is read and
+  /// written, and the distance between its lanes there.
+  struct HeadRow {
+    const T* in;
+    T* out;
+    std::int64_t in_stride, out_stride;
+  };
+  KOKKOS_FORCEINLINE_FUNCTION HeadRow head_row(const Place& at, int h) const {
+    if (h < r.q_heads)
+      return {row(r.q_in, at, h), row(r.q_out, at, h), lane_stride(r.q_in), lane_stride(r.q_out)};
+    const int hk = h - r.q_heads;
+    return {row(r.k_in, at, hk), row(r.k_out, at, hk), lane_stride(r.k_in), lane_stride(r.k_out)};
+  }
+
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item) const {
     std::int64_t token, slot;
     shape.by_token(item, token, slot);
@@ -170,8 +184,9 @@ struct Kernel {
     for (int j = 0; j < U; ++j) {
       const int h = h0 + j;
       if (h >= h1) continue;  // not break: a fixed trip count unrolls
-      const T* in = h < r.q_heads ? row(r.q_in, at, h) : row(r.k_in, at, h - r.q_heads);
-      const std::int64_t stride = h < r.q_heads ? lane_stride(r.q_in) : lane_stride(r.k_in);
+      const HeadRow hr = head_row(at, h);
+      const T* in = hr.in;
+      const std::int64_t stride = hr.in_stride;
       KROPE_UNROLL
       for (int k = 0; k < S; ++k) {
         if (k >= count) continue;  // not break: a fixed trip count unrolls
@@ -191,8 +206,9 @@ struct Kernel {
     for (int j = 0; j < U; ++j) {
       const int h = h0 + j;
       if (h >= h1) continue;  // not break: a fixed trip count unrolls
-      T* out = h < r.q_heads ? row(r.q_out, at, h) : row(r.k_out, at, h - r.q_heads);
-      const std::int64_t stride = h < r.q_heads ? lane_stride(r.q_out) : lane_stride(r.k_out);
+      const HeadRow hr = head_row(at, h);
+      T* out = hr.out;
+      const std::int64_t stride = hr.out_stride;
       KROPE_UNROLL
       for (int k = 0; k < S; ++k) {
         if (k >= count) continue;  // not break: a fixed trip count unrolls
@@ -221,12 +237,7 @@ struct Kernel {
   KOKKOS_INLINE_FUNCTION void rotate_row(const Place& at, int u0, int count, int h,
                                          const Real (&c)[Tuning::staged_units][C],
                                          const Real (&s)[Tuning::staged_units][C]) const {
-    const bool is_q = h < r.q_heads;
-    const int hh = is_q ? h : h - r.q_heads;
-    const T* in = is_q ? row(r.q_in, at, hh) : row(r.k_in, at, hh);
-    T* out = is_q ? row(r.q_out, at, hh) : row(r.k_out, at, hh);
-    const std::int64_t in_stride = is_q ? lane_stride(r.q_in) : lane_stride(r.k_in);
-    const std::int64_t out_stride = is_q ? lane_stride(r.q_out) : lane_stride(r.k_out);
+    const auto [in, out, in_stride, out_stride] = head_row(at, h);
     const int half = r.rotary_dim / 2;
     const int first = u0 * C;
     const int pairs = (u0 + count) * C < half ? count * C : half - first;
@@ -311,12 +322,7 @@ struct Kernel {
   KOKKOS_INLINE_FUNCTION void copy_pass_through(const Place& at, int block, int h_begin,
                                                 int h_end) const {
     for (int h = h_begin; h < h_end; ++h) {
-      const bool is_q = h < r.q_heads;
-      const int hh = is_q ? h : h - r.q_heads;
-      const T* in = is_q ? row(r.q_in, at, hh) : row(r.k_in, at, hh);
-      T* out = is_q ? row(r.q_out, at, hh) : row(r.k_out, at, hh);
-      const std::int64_t in_stride = is_q ? lane_stride(r.q_in) : lane_stride(r.k_in);
-      const std::int64_t out_stride = is_q ? lane_stride(r.q_out) : lane_stride(r.k_out);
+      const auto [in, out, in_stride, out_stride] = head_row(at, h);
       for (int lane = r.rotary_dim + block * C; lane < r.head_dim; lane += shape.unit_blocks * C) {
         if (lane + C <= r.head_dim) {
           T v[C];
