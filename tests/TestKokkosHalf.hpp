@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -105,6 +106,50 @@ void expect_same_bits_as_krope_type(krope::Pairing pairing, int rotary_dim) {
   EXPECT_EQ(differing_bits(k.k_in, k.s_in), 0);
   // The rotation did something: the in-place results differ from the out-of-place ones.
   EXPECT_GT(differing_bits(q.k_in, q.s_out), 0);
+}
+
+/// Floats (all 2^32 bit patterns) that device code rounds to other bits than the formula does.
+template <class S>
+std::int64_t device_rounding_differences() {
+  std::int64_t differing = 0;
+  Kokkos::parallel_reduce(
+      "krope::test::rounding",
+      Kokkos::RangePolicy<Space, Kokkos::IndexType<std::int64_t>>(0, std::int64_t(1) << 32),
+      KOKKOS_LAMBDA(std::int64_t i, std::int64_t & sum) {
+        const float f = krope::Impl::bit_cast<float>(static_cast<std::uint32_t>(i));
+        sum += S::round_from_float(f) != S::formula_round_from_float(f);
+      },
+      differing);
+  return differing;
+}
+
+/// Halves (all 2^16) that device code widens to another float than the formula does (any NaN
+/// for a NaN: its payload is not kept through arithmetic, and rounding re-encodes it).
+std::int64_t device_widening_differences() {
+  std::int64_t differing = 0;
+  Kokkos::parallel_reduce(
+      "krope::test::widening", Kokkos::RangePolicy<Space>(0, 1 << 16),
+      KOKKOS_LAMBDA(int i, std::int64_t& sum) {
+        const auto h = static_cast<std::uint16_t>(i);
+        const float a = krope::float16::to_float(h), b = krope::float16::formula_to_float(h);
+        const bool both_nan = a != a && b != b;
+        sum += !both_nan &&
+               krope::Impl::bit_cast<std::uint32_t>(a) != krope::Impl::bit_cast<std::uint32_t>(b);
+      },
+      differing);
+  return differing;
+}
+
+// GPU code converts through the hardware (Kokkos' half_t / bhalf_t), host code by the formulas:
+// every bit pattern must give the same result, or the backends would differ.
+TEST(TEST_CATEGORY, device_conversions_give_the_formulas_bits) {
+  if (!std::is_same<typename Space::memory_space, Kokkos::HostSpace>::value) {
+    EXPECT_EQ(device_rounding_differences<krope::float16>(), 0);
+    EXPECT_EQ(device_rounding_differences<krope::bfloat16>(), 0);
+    EXPECT_EQ(device_widening_differences(), 0);
+  } else {
+    GTEST_SKIP() << "host code converts by the formulas themselves";
+  }
 }
 
 TEST(TEST_CATEGORY, kokkos_half_t_rotates_as_krope_float16) {

@@ -10,6 +10,14 @@
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 
+// Device code rounds through Kokkos' bhalf_t where that is the hardware's type (Kokkos 4 on a
+// GPU backend; on host-only builds and with Kokkos 3.4 it is a float).
+#if KOKKOS_VERSION >= 40000 && defined(KOKKOS_BHALF_T_IS_FLOAT) && !KOKKOS_BHALF_T_IS_FLOAT
+#define KROPE_IMPL_DEVICE_BHALF 1
+#else
+#define KROPE_IMPL_DEVICE_BHALF 0
+#endif
+
 namespace krope {
 
 struct alignas(2) bfloat16 {
@@ -29,6 +37,12 @@ struct alignas(2) bfloat16 {
   /// its sign and top payload bits with the quiet bit set. The NaN test compares as signed (the
   /// magnitude fits): one packed compare on CPUs, where an unsigned one takes two.
   KOKKOS_INLINE_FUNCTION static std::uint16_t round_from_float(float value) {
+#if KROPE_IMPL_DEVICE_BHALF
+    KOKKOS_IF_ON_DEVICE((return device_round_from_float(value);))
+#endif
+    return formula_round_from_float(value);
+  }
+  KOKKOS_INLINE_FUNCTION static std::uint16_t formula_round_from_float(float value) {
     const std::uint32_t u = Impl::bit_cast<std::uint32_t>(value);
     const std::uint32_t top = u >> 16;
     const std::uint32_t rounded = (u + 0x7fffu + (top & 1u)) >> 16;
@@ -38,6 +52,16 @@ struct alignas(2) bfloat16 {
   KOKKOS_INLINE_FUNCTION static float to_float(std::uint16_t b) {
     return Impl::bit_cast<float>(static_cast<std::uint32_t>(b) << 16);
   }
+
+#if KROPE_IMPL_DEVICE_BHALF
+  /// The hardware's rounding, through Kokkos: the formula's bits for every non-NaN float; a NaN
+  /// gets the formula's quiet NaN (the hardware has one canonical NaN).
+  KOKKOS_INLINE_FUNCTION static std::uint16_t device_round_from_float(float value) {
+    const auto h = Impl::bit_cast<std::uint16_t>(Kokkos::Experimental::cast_to_bhalf(value));
+    if (value == value) return h;
+    return static_cast<std::uint16_t>((Impl::bit_cast<std::uint32_t>(value) >> 16) | 0x40u);
+  }
+#endif
 };
 
 static_assert(sizeof(bfloat16) == 2, "bfloat16 must be 2 bytes");
