@@ -15,7 +15,9 @@ struct contiguous {
 /// Token t of sequence b sits at position t + offsets(b) (a KV-cache decode step, say).
 /// `offsets` is an int64 View [batch] in the kernel's memory space. With `check_range` the call
 /// runs a small reduction to prove every position lies inside the table before it writes; set it to
-/// false to skip that (and its host synchronisation) when the caller guarantees the range.
+/// false to skip that (and its host synchronisation) when the caller guarantees the range. Inside
+/// a CUDA graph capture the check cannot run: a call asking for it there throws
+/// std::invalid_argument (before recording anything), so captured calls pass false.
 template <class MemorySpace>
 struct sequence_offsets {
   Kokkos::View<const std::int64_t*, MemorySpace> offsets;
@@ -34,7 +36,8 @@ struct position_ids {
 /// tokens cu_seqlens(b) .. cu_seqlens(b+1)-1 (flash-attention's `cu_seqlens`, int64 [batch+1]).
 /// Token t of sequence b sits at t + offsets(b) when `offsets` is given (size batch), else at t.
 /// Validation (cu_seqlens non-decreasing, starting at 0, ending at total_tokens, positions inside
-/// the table) runs as a small reduction unless `check_range` is false.
+/// the table) copies cu_seqlens and offsets to the host unless `check_range` is false (which a
+/// CUDA graph capture requires, as for sequence_offsets).
 template <class MemorySpace>
 struct varlen {
   Kokkos::View<const std::int64_t*, MemorySpace> cu_seqlens;

@@ -2,9 +2,12 @@
 /// \file position_checks.hpp
 /// Host-side validation of each position mode against the positions the table (or the
 /// table-free path) serves, and the device-side token map it turns into. Device-resident offsets
-/// and ids are checked with one small MinMax reduction.
+/// and ids are checked with one small MinMax reduction, varlen's cu_seqlens on the host: both wait
+/// for the device, so inside a CUDA graph capture they are refused with a message naming
+/// `check_range` instead of breaking the capture.
 
 #include <krope/frequencies.hpp>
+#include <krope/impl/stream_capture.hpp>
 #include <krope/impl/token_positions.hpp>
 #include <krope/positions.hpp>
 #include <krope/table.hpp>
@@ -52,6 +55,17 @@ inline std::string last_position(std::int64_t first, std::int64_t count) {
   throw std::invalid_argument("krope::apply: " + argument + " gives positions [" +
                               std::to_string(low) + ", " + high + "], outside " + limit.source +
                               "'s [0, " + std::to_string(limit.end - 1) + "]");
+}
+
+/// A range check of `argument` (it waits for the device) asked for while `space`'s stream is
+/// being captured: refused before anything is recorded, so the capture stays usable.
+template <class ExecSpace>
+void refuse_check_in_capture(const ExecSpace& space, const char* argument) {
+  if (stream_is_capturing(space))
+    throw std::invalid_argument(
+        std::string("krope::apply: ") + argument +
+        ".check_range waits for the device, which a stream capture (CUDA graph) forbids: "
+        "validate the positions before capturing and pass check_range = false");
 }
 
 /// min/max over a rank-1 or rank-2 int64 View.
@@ -106,6 +120,7 @@ OffsetTokens<M> tokens_for(const ExecSpace& space, const sequence_offsets<M>& p,
                                 std::to_string(p.offsets.extent(0)) + " entries, batch is " +
                                 std::to_string(batch));
   if (p.check_range && batch > 0 && seq_len > 0) {
+    refuse_check_in_capture(space, "sequence_offsets");
     const auto r = min_max(space, p.offsets);
     if (r.min_val < 0 || !inside(r.max_val, seq_len, limit.end))
       throw_position_error("sequence_offsets", r.min_val, last_position(r.max_val, seq_len), limit);
@@ -123,6 +138,7 @@ IdTokens<M> tokens_for(const ExecSpace& space, const position_ids<M>& p, std::in
                                 std::to_string(p.ids.extent(1)) + "], q is [" +
                                 std::to_string(batch) + "][" + std::to_string(seq_len) + "]");
   if (p.check_range && batch > 0 && seq_len > 0) {
+    refuse_check_in_capture(space, "position_ids");
     const auto r = min_max(space, p.ids);
     if (r.min_val < 0 || r.max_val >= limit.end)
       throw_position_error("position_ids", r.min_val, std::to_string(r.max_val), limit);
@@ -132,7 +148,7 @@ IdTokens<M> tokens_for(const ExecSpace& space, const position_ids<M>& p, std::in
 
 /// Varlen checks copy cu_seqlens and offsets ([batch+1] and [batch] values) to the host.
 template <class ExecSpace, class M>
-VarlenTokens<M> tokens_for(const ExecSpace&, const varlen<M>& p, std::int64_t tokens,
+VarlenTokens<M> tokens_for(const ExecSpace& space, const varlen<M>& p, std::int64_t tokens,
                            const PositionLimit& limit) {
   const std::int64_t entries = static_cast<std::int64_t>(p.cu_seqlens.extent(0));
   if (entries < 1)
@@ -143,6 +159,7 @@ VarlenTokens<M> tokens_for(const ExecSpace&, const varlen<M>& p, std::int64_t to
                                 std::to_string(p.offsets.extent(0)) + " entries, batch is " +
                                 std::to_string(batch));
   if (p.check_range) {
+    refuse_check_in_capture(space, "varlen");
     auto cu = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.cu_seqlens);
     auto offsets = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.offsets);
     if (cu(0) != 0)
