@@ -92,6 +92,7 @@ TEST(TEST_CATEGORY, bad_config_throws) {
         std::tuple{64, 31, "rotary_dim"}, std::tuple{64, 66, "rotary_dim"}}) {
     try {
       make(head_dim, rotary_dim);
+      ADD_FAILURE() << "no exception for head_dim " << head_dim << ", rotary_dim " << rotary_dim;
     } catch (const std::invalid_argument& e) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
@@ -347,7 +348,9 @@ TEST(TEST_CATEGORY, malformed_varlen_throws) {
   rejected({}, {}, "cu_seqlens");
 }
 
-TEST(TEST_CATEGORY, table_precision_and_empty_tensors) {
+// (A table of the wrong precision for the data is a compile-time error: apply.hpp's
+// static_assert on table_real_t.)
+TEST(TEST_CATEGORY, empty_tensors_and_empty_table) {
   auto table = make_table<Memory>(config64(), 64);
   Tensor empty_batch("q", 0, 8, 4, 64), empty_k("k", 0, 8, 2, 64);
   EXPECT_NO_THROW(krope::apply(Space(), table, empty_batch, empty_k, krope::contiguous{0}));
