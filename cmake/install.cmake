@@ -5,6 +5,8 @@ set(krope_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/KokkosRoPE)
 install(TARGETS krope EXPORT KokkosRoPETargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/include/krope DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_BINARY_DIR}/lib/include/krope/version.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/krope)
 install(EXPORT KokkosRoPETargets NAMESPACE KokkosRoPE:: DESTINATION ${krope_cmake_dir})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/KokkosRoPEConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/KokkosRoPEConfig.cmake

@@ -19,6 +19,8 @@ int main(int argc, char* argv[]) {
   // Token 1 sits at position 4; pair 0 (lanes 0 and 4) has inverse frequency 1.
   const double expected = std::cos(4.0) - std::sin(4.0);
   const bool ok = std::abs(q(0, 1, 0, 0) - expected) < 1e-6;
+  std::printf("krope %s (built against Kokkos %s)\n", KROPE_VERSION_STRING,
+              KROPE_KOKKOS_VERSION_STRING);
   std::printf("krope consumer: q[0,1,0,0] = %.7f, expected %.7f: %s\n", q(0, 1, 0, 0), expected,
               ok ? "ok" : "WRONG");
   return ok ? 0 : 1;

@@ -18,8 +18,7 @@ endfunction()
 run_step(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
 set(common -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
 run_step(${CMAKE_COMMAND} -S ${SOURCE_DIR}/cmake/install_test/find_package
-         -B ${WORK_DIR}/find_package ${common}
-         -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DKokkos_DIR=${KOKKOS_DIR})
+         -B ${WORK_DIR}/find_package ${common} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/find_package)
 run_step(${CMAKE_COMMAND} -S ${SOURCE_DIR}/cmake/install_test/add_subdirectory
          -B ${WORK_DIR}/add_subdirectory ${common} -DKROPE_SOURCE_DIR=${SOURCE_DIR}

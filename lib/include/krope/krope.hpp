@@ -5,6 +5,7 @@
 #include <krope/apply.hpp>
 #include <krope/bfloat16.hpp>
 #include <krope/config.hpp>
+#include <krope/context_parallel.hpp>
 #include <krope/float16.hpp>
 #include <krope/frequencies.hpp>
 #include <krope/huggingface.hpp>
@@ -12,3 +13,4 @@
 #include <krope/reference.hpp>
 #include <krope/spectrum.hpp>
 #include <krope/table.hpp>
+#include <krope/version.hpp>
