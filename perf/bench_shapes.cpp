@@ -2,16 +2,19 @@
 /// Shapes, bf16 in place with contiguous positions unless the label says otherwise:
 ///   shapes   the table (B, T, Hq, Hk, D), plus Llama-3-8B prefill in fp32
 ///   decode   (64, 1, 32, 8, 128), each sequence at its own KV-cache offset: time per call
+///   decode-graph  the same call captured into a CUDA graph: time per replay (CUDA builds)
 ///   reports  the original reports' B x H x T x D shapes (Hq = Hk = H)
 ///   sweep    N x 128 for N = 2048 ... 63488 step 4096 (B = 1, H = 1, T = N), table and table-free
 /// Each on every path: copy ceiling, naive baseline, generic Kokkos kernel, krope::apply.
 
+#include "support/graph_replay.hpp"
 #include "support/runner.hpp"
 
 #include <krope/krope.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace krope::perf {
@@ -34,10 +37,19 @@ void register_shapes() {
                 Kind<bfloat16, Layout::bshd, PositionMode::contiguous, AngleMode::frequencies>>(
       long_free, all_paths);
   register_case<Device, Kind<float>>(make_shape("shapes", 8, 4096, 32, 8, 128), all_paths);
+  // One long sequence with many heads.
+  register_case<Device, Kind<bfloat16>>(make_shape("shapes", 1, 16384, 32, 8, 128), all_paths);
   Case decode = make_shape("decode", 64, 1, 32, 8, 128);
   decode.variant = "offsets";
-  register_case<Device, Kind<bfloat16, Layout::bshd, PositionMode::sequence_offsets>>(decode,
-                                                                                      all_paths);
+  using Decode = Kind<bfloat16, Layout::bshd, PositionMode::sequence_offsets>;
+  register_case<Device, Decode>(decode, all_paths);
+#ifdef KOKKOS_ENABLE_CUDA
+  if constexpr (std::is_same<Device, Kokkos::Cuda>::value) {
+    Case graph = decode;
+    graph.group = "decode-graph";
+    register_graph_case<Decode>(graph, {Path::copy, Path::generic, Path::apply});
+  }
+#endif
 
   // The original reports' shapes, B x H x T x D.
   struct Report {

@@ -292,6 +292,14 @@ def main():
                     f"- {config}, {p}: {fmt(value(recs[p], 'time_us'), 2)} us/call on the GPU{extra}"
                 )
         out.append("")
+    if "decode-graph" in groups:
+        out += ["## Decode under CUDA graphs (time per replay)", ""]
+        for config, recs in groups["decode-graph"].items():
+            for p in paths_of({config: recs}):
+                out.append(
+                    f"- {config}, {p}: {fmt(value(recs[p], 'time_us'), 2)} us per replay on the GPU"
+                )
+        out.append("")
     if "sweep" in groups:
         out += ["## N x 128 sweep", "", "![sweep](sweep.png)", ""]
         sweep_summary(groups["sweep"], out)

@@ -1,0 +1,139 @@
+#pragma once
+/// \file graph_replay.hpp
+/// Decode as inference engines run it: a path's call captured into a CUDA graph once per ring
+/// slot (range checks off, as a capture requires), each timed iteration one replay between
+/// events on the capturing stream (after the same hold kernel as single calls, so the time is
+/// the GPU's: graph launch latency on the device included, host-side launch not). The copy
+/// baseline is a captured copy of the same bytes, timed the same way. Counters as runner.hpp's;
+/// rel_error is the direct call's (a replay runs the same kernel on the same arguments; the
+/// tests check that bit for bit).
+
+#include "runner.hpp"
+
+#ifdef KOKKOS_ENABLE_CUDA
+
+namespace krope::perf {
+
+/// One executable graph per ring slot, each holding one call of `path` on that slot.
+class SlotGraphs {
+ public:
+  SlotGraphs() { cuda_check(cudaStreamCreate(&stream_), "cudaStreamCreate"); }
+  ~SlotGraphs() {
+    for (cudaGraphExec_t g : graphs_) cudaGraphExecDestroy(g);
+    cudaStreamDestroy(stream_);
+  }
+  SlotGraphs(const SlotGraphs&) = delete;
+  SlotGraphs& operator=(const SlotGraphs&) = delete;
+
+  cudaStream_t stream() const { return stream_; }
+
+  template <class Record>
+  void capture(Record&& record) {
+    cuda_check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal),
+               "cudaStreamBeginCapture");
+    try {
+      record();
+    } catch (...) {
+      cudaGraph_t broken = nullptr;
+      cudaStreamEndCapture(stream_, &broken);
+      if (broken != nullptr) cudaGraphDestroy(broken);
+      throw;
+    }
+    cudaGraph_t graph = nullptr;
+    cuda_check(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    cuda_check(instantiated, "cudaGraphInstantiate");
+    graphs_.push_back(exec);
+  }
+  void replay(int slot) const { cuda_check(cudaGraphLaunch(graphs_[slot], stream_), "replay"); }
+
+ private:
+  cudaStream_t stream_;
+  std::vector<cudaGraphExec_t> graphs_;
+};
+
+template <class Kind>
+void run_graph_case(benchmark::State& state, const Case& c, Path path) {
+  using ExecSpace = Kokkos::Cuda;
+  using Value = typename Kind::value_type;
+  try {
+    auto& d = fixture<ExecSpace, Value>(c, working_set_bytes<ExecSpace>());
+    const bool baseline = path == Path::copy;
+    if (baseline) d.ensure_copy_rings(working_set_bytes<ExecSpace>());
+    auto found = d.checks.find(path);
+    if (found == d.checks.end())
+      found = d.checks.emplace(path, check_path<ExecSpace, Kind>(path, ExecSpace(), d)).first;
+    const PathCheck check = found->second;
+    if (path != Path::copy && !(check.relative_error <= sanity_bound<Value>()))
+      return fail_case(state, "relative error " + std::to_string(check.relative_error) +
+                                  " against fp64, above " + std::to_string(sanity_bound<Value>()));
+    const int slots = baseline ? d.copy_source.slots() : d.inputs.slots();
+
+    SlotGraphs graphs;
+    const ExecSpace space(graphs.stream());
+    for (int slot = 0; slot < slots; ++slot)
+      graphs.capture([&] { call_path<ExecSpace, Kind>(path, space, d, slot); });
+
+    CallTimer<ExecSpace> timer(space);
+    std::vector<double> times, host_times;
+    for (auto _ : state) {
+      const int slot = d.next_slot++ % slots;
+      timer.start();
+      graphs.replay(slot);
+      const double seconds = timer.stop();
+      state.SetIterationTime(seconds);
+      times.push_back(seconds);
+      host_times.push_back(timer.host_seconds());
+    }
+    if (times.empty()) return;
+    std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+    std::nth_element(host_times.begin(), host_times.begin() + host_times.size() / 2,
+                     host_times.end());
+    const double median = times[times.size() / 2];
+    if (baseline) SameRun::record(c.key() + "/copy", median);
+    const double bytes = static_cast<double>(c.bytes());
+    state.SetBytesProcessed(static_cast<std::int64_t>(c.bytes()) * state.iterations());
+    auto& counters = state.counters;
+    counters["time_us"] = median * 1e6;
+    counters["GB/s"] = bytes / median * 1e-9;
+    const double copy = SameRun::median(c.key() + "/copy");
+    if (copy > 0) counters["percent_of_copy"] = 100.0 * copy / median;
+    counters["host_us"] = host_times[host_times.size() / 2] * 1e6;
+    counters["rel_error"] = check.relative_error;
+    counters["extra_bytes"] = static_cast<double>(check.extra_bytes);
+    counters["bytes"] = bytes;
+    counters["B"] = c.batch;
+    counters["T"] = c.seq;
+    counters["Hq"] = c.q_heads;
+    counters["Hk"] = c.k_heads;
+    counters["D"] = c.head_dim;
+    counters["R"] = c.rotated();
+  } catch (const std::exception& e) {
+    fail_case(state, e.what());
+  }
+}
+
+/// Registers `paths` of case `c` as graph replays ("<group>/<path>/<label>").
+template <class Kind>
+void register_graph_case(Case c, const std::vector<Path>& paths) {
+  using Value = typename Kind::value_type;
+  c.dtype = dtype_name<Value>();
+  c.value_bytes = sizeof(Value);
+  c.layout = Kind::layout;
+  c.positions = Kind::positions;
+  c.angles = Kind::angles;
+  c.out_of_place = Kind::out_of_place;
+  for (const Path path : paths) {
+    const std::string name = c.group + "/" + path_name(path, true) + "/" + c.label();
+    benchmark::RegisterBenchmark(
+        name.c_str(), [c, path](benchmark::State& state) { run_graph_case<Kind>(state, c, path); })
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
+}  // namespace krope::perf
+
+#endif  // KOKKOS_ENABLE_CUDA
