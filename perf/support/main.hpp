@@ -2,10 +2,12 @@
 /// \file main.hpp
 /// The main() of each benchmark executable: Kokkos up,
 /// default statistics (5 repetitions, medians, aggregates only, 0.1 s per repetition) unless
-/// the command line sets them, context in the JSON, the suite's registrations, then the run.
+/// the command line sets them, context in the JSON, the suite's registrations, then the run;
+/// exit status 1 when a case failed.
 
 #include "case_data.hpp"
 #include "device.hpp"
+#include "runner.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -49,6 +51,7 @@ int benchmark_main(int argc, char** argv, const std::function<void()>& register_
           "krope_bytes", "q and k read once and written once; tables, ids, offsets ignored");
       register_benchmarks();
       benchmark::RunSpecifiedBenchmarks();
+      if (suite_failed()) status = 1;
     }
     benchmark::Shutdown();
     release_fixtures();

@@ -19,6 +19,7 @@
 
 #include <krope/config.hpp>
 #include <krope/impl/arithmetic.hpp>
+#include <krope/impl/div_mod.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <cmath>
@@ -29,21 +30,18 @@
 
 namespace krope::perf {
 
-/// n / d for n, d < 2^31 by multiply-high and shift (Granlund-Montgomery, as PyTorch's
+/// n / d for n, d < 2^31 by the library's multiply-high split (Impl::DivMod, as PyTorch's
 /// IntDivider): eager elementwise kernels do not pay a hardware-less 64-bit division per element,
 /// and neither may the baseline, or it measures index arithmetic instead of memory passes.
 struct FastDivider {
-  std::uint32_t divisor = 1, magic = 0, shift = 0;
+  Impl::DivMod split;
 
   FastDivider() = default;
-  explicit FastDivider(std::uint32_t d) : divisor(d) {
-    while (shift < 32 && (std::uint64_t(1) << shift) < d) ++shift;
-    magic = static_cast<std::uint32_t>(
-        ((std::uint64_t(1) << 32) * ((std::uint64_t(1) << shift) - d)) / d + 1);
-  }
+  explicit FastDivider(std::uint32_t d) : split(d, (std::int64_t(1) << 31) - 1) {}
   KOKKOS_INLINE_FUNCTION std::uint32_t div(std::uint32_t n) const {
-    const std::uint32_t t = static_cast<std::uint32_t>((std::uint64_t(n) * magic) >> 32);
-    return (t + n) >> shift;
+    std::int64_t quotient, remainder;
+    split(n, quotient, remainder);
+    return static_cast<std::uint32_t>(quotient);
   }
 };
 

@@ -1,11 +1,13 @@
 #pragma once
 /// \file reference.hpp
 /// Accuracy of each path: an fp64 host reference on a sample of tokens (every head and lane of
-/// each sampled token), compared by ||out - ref|| / ||ref||. The reference rotates the rounded
-/// inputs by cos/sin of pos * inv_freq evaluated in fp64 from the config's spectrum.
+/// each sampled token), compared by ||out - ref|| / ||ref||: krope::reference_rope rotates the
+/// rounded inputs by cos/sin of pos * inv_freq from the config's spectrum.
 
 #include "rope_case.hpp"
 
+#include <krope/config.hpp>
+#include <krope/reference.hpp>
 #include <krope/spectrum.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -57,31 +59,29 @@ struct ErrorSum {
   double diff2 = 0, ref2 = 0;
   double relative() const { return ref2 > 0 ? std::sqrt(diff2 / ref2) : 0.0; }
 
+  /// Every head row of the sampled tokens against the library's fp64 reference rotation.
   template <class Value>
   void add(const Case& c, const Spectrum& spectrum, const std::vector<std::int64_t>& position,
            const std::vector<std::int64_t>& rows, int heads, const std::vector<Value>& in,
            const TensorIndex& in_index, const std::vector<Value>& out,
            const TensorIndex& out_index) {
-    const int r = c.rotated(), half = r / 2;
-    const double sign = c.direction == Direction::backward ? -1.0 : 1.0;
-    for (const std::int64_t token : rows) {
-      const double pos = static_cast<double>(position[token]);
+    Config config;
+    config.head_dim = c.head_dim;
+    config.rotary_dim = c.rotary_dim;
+    config.pairing = c.pairing;
+    const int d = c.head_dim;
+    std::vector<double> x, got;
+    std::vector<std::int64_t> positions;
+    for (const std::int64_t token : rows)
       for (int h = 0; h < heads; ++h) {
-        for (int p = 0; p < half; ++p) {
-          const int lane0 = c.pairing == Pairing::interleaved ? 2 * p : p;
-          const int lane1 = c.pairing == Pairing::interleaved ? 2 * p + 1 : p + half;
-          const double angle = pos * spectrum.inv_freq[p];
-          const double cs = std::cos(angle) * spectrum.attention_factor;
-          const double sn = sign * std::sin(angle) * spectrum.attention_factor;
-          const double x = to_double(in[in_index(token, h, lane0)]);
-          const double y = to_double(in[in_index(token, h, lane1)]);
-          accumulate(x * cs - y * sn, to_double(out[out_index(token, h, lane0)]));
-          accumulate(x * sn + y * cs, to_double(out[out_index(token, h, lane1)]));
+        positions.push_back(position[token]);
+        for (int lane = 0; lane < d; ++lane) {
+          x.push_back(to_double(in[in_index(token, h, lane)]));
+          got.push_back(to_double(out[out_index(token, h, lane)]));
         }
-        for (int d = r; d < c.head_dim; ++d)
-          accumulate(to_double(in[in_index(token, h, d)]), to_double(out[out_index(token, h, d)]));
       }
-    }
+    const std::vector<double> ref = reference_rope(config, spectrum, x, positions, c.direction);
+    for (std::size_t i = 0; i < ref.size(); ++i) accumulate(ref[i], got[i]);
   }
 
  private:
