@@ -97,7 +97,7 @@ for step in "$@"; do
       ;;
     carried-tests)
       tar -xJf .carry/tests.txz
-      binary=$(tar -tJf .carry/tests.txz | head -n 1)
+      binary=$(tar -tJf .carry/tests.txz | awk '/krope_tests$/')  # awk reads it all: no SIGPIPE
       data=$(cat .carry/test_data_dir)
       [[ -d "$data" ]] || { mkdir -p "$(dirname "$data")" && ln -s "$PWD/tests/data" "$data"; }
       "$binary" --gtest_brief=1 2>&1 | tee "$out/tests.log" | tail -n 15
@@ -110,7 +110,7 @@ for step in "$@"; do
       bench="build/gpu-$version/perf/krope_bench"
       if [[ "$step" == carried-bench=* ]]; then
         tar -xJf .carry/bench.txz
-        bench=$(tar -tJf .carry/bench.txz | head -n 1)
+        bench=$(tar -tJf .carry/bench.txz | awk '/krope_bench$/')
       else
         configure "build/gpu-$version" "$cuda" "$cuda/bin/nvcc_wrapper"
         cmake --build "build/gpu-$version" --target krope_bench -j "$jobs" 2>&1 | tail -n 5
