@@ -67,13 +67,8 @@ void run_graph_case(benchmark::State& state, const Case& c, Path path) {
     auto& d = fixture<ExecSpace, Value>(c, working_set_bytes<ExecSpace>());
     const bool baseline = path == Path::copy;
     if (baseline) d.ensure_copy_rings(working_set_bytes<ExecSpace>());
-    auto found = d.checks.find(path);
-    if (found == d.checks.end())
-      found = d.checks.emplace(path, check_path<ExecSpace, Kind>(path, ExecSpace(), d)).first;
-    const PathCheck check = found->second;
-    if (path != Path::copy && !(check.relative_error <= sanity_bound<Value>()))
-      return fail_case(state, "relative error " + std::to_string(check.relative_error) +
-                                  " against fp64, above " + std::to_string(sanity_bound<Value>()));
+    PathCheck check;
+    if (!checked_path<ExecSpace, Kind>(state, path, ExecSpace(), d, check)) return;
     const int slots = baseline ? d.copy_source.slots() : d.inputs.slots();
 
     SlotGraphs graphs;
@@ -97,28 +92,10 @@ void run_graph_case(benchmark::State& state, const Case& c, Path path) {
       host_times.push_back(timer.host_seconds());
     }
     if (times.empty()) return;
-    std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-    std::nth_element(host_times.begin(), host_times.begin() + host_times.size() / 2,
-                     host_times.end());
-    const double median = times[times.size() / 2];
+    const double median = median_of(times);
     if (baseline) SameRun::record(c.key() + "/copy", median);
-    const double bytes = static_cast<double>(c.bytes());
-    state.SetBytesProcessed(static_cast<std::int64_t>(c.bytes()) * state.iterations());
-    auto& counters = state.counters;
-    counters["time_us"] = median * 1e6;
-    counters["GB/s"] = bytes / median * 1e-9;
-    const double copy = SameRun::median(c.key() + "/copy");
-    if (copy > 0) counters["percent_of_copy"] = 100.0 * copy / median;
-    counters["host_us"] = host_times[host_times.size() / 2] * 1e6;  // one graph launch
-    counters["rel_error"] = check.relative_error;
-    counters["extra_bytes"] = static_cast<double>(check.extra_bytes);
-    counters["bytes"] = bytes;
-    counters["B"] = c.batch;
-    counters["T"] = c.seq;
-    counters["Hq"] = c.q_heads;
-    counters["Hk"] = c.k_heads;
-    counters["D"] = c.head_dim;
-    counters["R"] = c.rotated();
+    report(state, c, median, check);
+    state.counters["host_us"] = median_of(host_times) * 1e6;  // one graph launch
   } catch (const std::exception& e) {
     fail_case(state, e.what());
   }
@@ -126,14 +103,8 @@ void run_graph_case(benchmark::State& state, const Case& c, Path path) {
 
 /// Registers `paths` of case `c` as graph replays ("<group>/<path>/<label>").
 template <class Kind>
-void register_graph_case(Case c, const std::vector<Path>& paths) {
-  using Value = typename Kind::value_type;
-  c.dtype = dtype_name<Value>();
-  c.value_bytes = sizeof(Value);
-  c.layout = Kind::layout;
-  c.positions = Kind::positions;
-  c.angles = Kind::angles;
-  c.out_of_place = Kind::out_of_place;
+void register_graph_case(Case kindless, const std::vector<Path>& paths) {
+  const Case c = of_kind<Kind>(kindless);
   for (const Path path : paths) {
     const std::string name = c.group + "/" + path_name(path, true) + "/" + c.label();
     benchmark::RegisterBenchmark(

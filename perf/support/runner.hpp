@@ -177,6 +177,64 @@ PathCheck check_path(Path path, const ExecSpace& space,
   return check;
 }
 
+/// The path's check (run once per fixture), or a failed case (returns false) when a krope
+/// path's result is off the fp64 reference.
+template <class ExecSpace, class Kind>
+bool checked_path(benchmark::State& state, Path path, const ExecSpace& space,
+                  CaseData<ExecSpace, typename Kind::value_type>& d, PathCheck& check) {
+  using Value = typename Kind::value_type;
+  auto found = d.checks.find(path);
+  if (found == d.checks.end())
+    found = d.checks.emplace(path, check_path<ExecSpace, Kind>(path, space, d)).first;
+  check = found->second;
+  if ((path == Path::apply || path == Path::generic) &&
+      !(check.relative_error <= sanity_bound<Value>())) {
+    fail_case(state, "relative error " + std::to_string(check.relative_error) +
+                         " against fp64, above " + std::to_string(sanity_bound<Value>()));
+    return false;
+  }
+  return true;
+}
+
+/// The median of `values` (reorders them).
+inline double median_of(std::vector<double>& values) {
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
+}
+
+/// The counters every case reports (runner.hpp's header), from its median time per call.
+inline void report(benchmark::State& state, const Case& c, double median, const PathCheck& check) {
+  const double bytes = static_cast<double>(c.bytes());
+  state.SetBytesProcessed(static_cast<std::int64_t>(c.bytes()) * state.iterations());
+  auto& counters = state.counters;
+  counters["time_us"] = median * 1e6;
+  counters["GB/s"] = bytes / median * 1e-9;
+  const double copy = SameRun::median(c.key() + "/copy");
+  if (copy > 0) counters["percent_of_copy"] = 100.0 * copy / median;
+  counters["rel_error"] = check.relative_error;
+  counters["extra_bytes"] = static_cast<double>(check.extra_bytes);
+  counters["bytes"] = bytes;
+  counters["B"] = c.batch;
+  counters["T"] = c.seq;
+  counters["Hq"] = c.q_heads;
+  counters["Hk"] = c.k_heads;
+  counters["D"] = c.head_dim;
+  counters["R"] = c.rotated();
+}
+
+/// `c` with the element type, layout and modes of Kind filled in.
+template <class Kind>
+Case of_kind(Case c) {
+  using Value = typename Kind::value_type;
+  c.dtype = dtype_name<Value>();
+  c.value_bytes = sizeof(Value);
+  c.layout = Kind::layout;
+  c.positions = Kind::positions;
+  c.angles = Kind::angles;
+  c.out_of_place = Kind::out_of_place;
+  return c;
+}
+
 template <class ExecSpace, class Kind>
 void run_case(benchmark::State& state, const Case& c, Path path) {
   using Value = typename Kind::value_type;
@@ -185,14 +243,8 @@ void run_case(benchmark::State& state, const Case& c, Path path) {
     auto& d = fixture<ExecSpace, Value>(c, working_set_bytes<ExecSpace>());
     const bool baseline = path == Path::copy || path == Path::touch;
     if (baseline) d.ensure_copy_rings(working_set_bytes<ExecSpace>());
-    auto found = d.checks.find(path);
-    if (found == d.checks.end())
-      found = d.checks.emplace(path, check_path<ExecSpace, Kind>(path, space, d)).first;
-    const PathCheck check = found->second;
-    if ((path == Path::apply || path == Path::generic) &&
-        !(check.relative_error <= sanity_bound<Value>()))
-      return fail_case(state, "relative error " + std::to_string(check.relative_error) +
-                                  " against fp64, above " + std::to_string(sanity_bound<Value>()));
+    PathCheck check;
+    if (!checked_path<ExecSpace, Kind>(state, path, space, d, check)) return;
     const int slots = baseline ? d.copy_source.slots() : d.inputs.slots();
     const std::size_t working_set = path == Path::touch ? d.copy_source.total_bytes()
                                     : path == Path::copy
@@ -214,36 +266,19 @@ void run_case(benchmark::State& state, const Case& c, Path path) {
       host_times.push_back(timer.host_seconds());
     }
     if (times.empty()) return;
-    std::nth_element(host_times.begin(), host_times.begin() + host_times.size() / 2,
-                     host_times.end());
-    std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-    const double median = times[times.size() / 2];
+    const double median = median_of(times);
     if (path == Path::copy) SameRun::record(c.key() + "/copy", median);
     if (path == Path::touch) SameRun::record(c.key() + "/touch", median);
     if (path == Path::naive) SameRun::record(c.key() + "/naive", median);
 
-    const double bytes = static_cast<double>(c.bytes());
-    state.SetBytesProcessed(static_cast<std::int64_t>(c.bytes()) * state.iterations());
+    report(state, c, median, check);
     auto& counters = state.counters;
-    counters["time_us"] = median * 1e6;
-    counters["GB/s"] = bytes / median * 1e-9;
-    const double copy = SameRun::median(c.key() + "/copy");
     const double naive = SameRun::median(c.key() + "/naive");
-    if (copy > 0) counters["percent_of_copy"] = 100.0 * copy / median;
     const double touch = SameRun::median(c.key() + "/touch");
     if (touch > 0) counters["percent_of_touch"] = 100.0 * touch / median;
     if (naive > 0) counters["speedup_vs_naive"] = naive / median;
-    if (is_cuda<ExecSpace>()) counters["host_us"] = host_times[host_times.size() / 2] * 1e6;
-    counters["rel_error"] = check.relative_error;
-    counters["extra_bytes"] = static_cast<double>(check.extra_bytes);
-    counters["bytes"] = bytes;
+    if (is_cuda<ExecSpace>()) counters["host_us"] = median_of(host_times) * 1e6;
     counters["working_set_MB"] = static_cast<double>(working_set) / (1 << 20);
-    counters["B"] = c.batch;
-    counters["T"] = c.seq;
-    counters["Hq"] = c.q_heads;
-    counters["Hk"] = c.k_heads;
-    counters["D"] = c.head_dim;
-    counters["R"] = c.rotated();
   } catch (const std::exception& e) {
     fail_case(state, e.what());
   }
@@ -251,14 +286,8 @@ void run_case(benchmark::State& state, const Case& c, Path path) {
 
 /// Registers `paths` of case `c` (names "<group>/<path>/<label>") in the given order.
 template <class ExecSpace, class Kind>
-void register_case(Case c, const std::vector<Path>& paths) {
-  using Value = typename Kind::value_type;
-  c.dtype = dtype_name<Value>();
-  c.value_bytes = sizeof(Value);
-  c.layout = Kind::layout;
-  c.positions = Kind::positions;
-  c.angles = Kind::angles;
-  c.out_of_place = Kind::out_of_place;
+void register_case(Case kindless, const std::vector<Path>& paths) {
+  const Case c = of_kind<Kind>(kindless);
   for (const Path path : paths) {
     const std::string name =
         c.group + "/" + path_name(path, is_cuda<ExecSpace>()) + "/" + c.label();
