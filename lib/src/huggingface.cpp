@@ -20,14 +20,15 @@ T required(const std::optional<T>& value, const char* key, const std::string& ro
 }
 
 Kind kind_of(const std::string& rope_type) {
-  if (rope_type == "default") return Kind::none;
+  if (rope_type == "default" || rope_type == "mrope" || rope_type == "axial") return Kind::none;
   if (rope_type == "linear") return Kind::linear;
   if (rope_type == "dynamic") return Kind::dynamic_ntk;
   if (rope_type == "yarn") return Kind::yarn;
   if (rope_type == "llama3") return Kind::llama3;
   if (rope_type == "longrope") return Kind::longrope;
   fail("rope_type \"" + rope_type +
-       "\" is unknown (expected default, linear, dynamic, yarn, llama3 or longrope)");
+       "\" is unknown (expected default, linear, dynamic, yarn, llama3, longrope, mrope or "
+       "axial)");
 }
 
 // HF reads beta_fast/beta_slow with `or`, so an explicit 0 also means the default.
@@ -93,6 +94,22 @@ Config from_huggingface(const HuggingFaceRope& rope, Pairing pairing) {
       break;
     default:
       break;
+  }
+
+  if (rope.rope_type == "axial") {
+    if (!rope.mrope_section.empty()) fail("rope_type \"axial\" takes no mrope_section");
+    if (rotated % 4 != 0)
+      fail("rope_type \"axial\" splits the rotary dim into two axes: " + std::to_string(rotated) +
+           " is not a multiple of 4");
+    config.axes.pairs = {rotated / 4, rotated / 4};
+    config.axes.spectrum = AxisSpectrum::per_axis;
+  } else if (!rope.mrope_section.empty()) {
+    config.axes.pairs = rope.mrope_section;
+    config.axes.layout = rope.mrope_interleaved ? AxisLayout::interleaved : AxisLayout::chunked;
+  } else if (rope.rope_type == "mrope") {
+    fail("rope_type \"mrope\" requires mrope_section");
+  } else if (rope.mrope_interleaved) {
+    fail("mrope_interleaved requires mrope_section");
   }
 
   (void)spectrum(config);  // reject a bad model config here rather than at first use

@@ -1,3 +1,4 @@
+#include <krope/impl/axis_map.hpp>
 #include <krope/reference.hpp>
 
 #include <cmath>
@@ -11,22 +12,27 @@ std::vector<double> reference_rope(const Config& config, const Spectrum& s,
                                    const std::vector<std::int64_t>& positions,
                                    Direction direction) {
   const int d = config.head_dim, half = config.rotated_lanes() / 2;
-  if (d <= 0 || x.size() != positions.size() * static_cast<std::size_t>(d))
+  const std::size_t axes = static_cast<std::size_t>(config.axes.count());
+  if (d <= 0 || x.size() * axes != positions.size() * static_cast<std::size_t>(d))
     throw std::invalid_argument("krope::reference_rope: x holds " + std::to_string(x.size()) +
                                 " values, positions " + std::to_string(positions.size()) +
-                                " rows of head_dim " + std::to_string(d));
+                                ", for rows of head_dim " + std::to_string(d) + " and " +
+                                std::to_string(axes) + " position(s) per row");
+  const Impl::AxisMap map = Impl::axis_map(config.axes);
   if (s.inv_freq.size() != static_cast<std::size_t>(half))
     throw std::invalid_argument("krope::reference_rope: spectrum has " +
                                 std::to_string(s.inv_freq.size()) + " frequencies, config " +
                                 std::to_string(half) + " pairs");
   const bool interleaved = config.pairing == Pairing::interleaved;
   std::vector<double> y(x);
-  for (std::size_t row = 0; row < positions.size(); ++row) {
+  const std::size_t rows = positions.size() / axes;
+  for (std::size_t row = 0; row < rows; ++row) {
     const double* in = &x[row * d];
     double* out = &y[row * d];
     for (int p = 0; p < half; ++p) {
+      const std::int64_t position = positions[row * axes + map.axis_of(p)];
       const long double angle =
-          static_cast<long double>(positions[row]) * static_cast<long double>(s.inv_freq[p]);
+          static_cast<long double>(position) * static_cast<long double>(s.inv_freq[p]);
       const double c = static_cast<double>(std::cos(angle)) * s.attention_factor;
       double sn = static_cast<double>(std::sin(angle)) * s.attention_factor;
       if (direction == Direction::backward) sn = -sn;

@@ -3,6 +3,8 @@
 
 #include "krope/spectrum.hpp"
 
+#include <krope/impl/axis_map.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -242,6 +244,55 @@ Spectrum custom(const Config& c) {
   return {s.inv_freq, s.attention_factor > 0.0 ? s.attention_factor : 1.0};
 }
 
+void validate_axes(const Config& config) {
+  const Axes& axes = config.axes;
+  if (axes.pairs.empty()) return;
+  const int half = config.rotated_lanes() / 2;
+  if (axes.count() > Axes::max_axes)
+    fail("axes.pairs has ", axes.count(), " axes, at most ", Axes::max_axes, " are supported");
+  long long sum = 0;
+  for (std::size_t a = 0; a < axes.pairs.size(); ++a) {
+    if (axes.pairs[a] < 0) fail("axes.pairs[", a, "] is negative (", axes.pairs[a], ")");
+    sum += axes.pairs[a];
+  }
+  if (sum != half)
+    fail("axes.pairs sum to ", sum, " pairs, the rotary dim ", config.rotated_lanes(), " has ",
+         half);
+  if (axes.layout == AxisLayout::interleaved) {
+    if (axes.count() != 3)
+      fail("AxisLayout::interleaved needs 3 axes (t, h, w), axes.pairs has ", axes.count());
+    for (int a = 1; a < 3; ++a)
+      if (3 * axes.pairs[a] > half)
+        fail("AxisLayout::interleaved: 3 * axes.pairs[", a, "] = ", 3 * axes.pairs[a],
+             " exceeds the ", half, " pairs");
+  } else if (axes.layout != AxisLayout::chunked) {
+    fail("axes.layout is not an AxisLayout (got ", static_cast<int>(axes.layout), ")");
+  }
+  if (axes.spectrum == AxisSpectrum::per_axis) {
+    if (config.scaling.kind != Kind::none)
+      fail("AxisSpectrum::per_axis takes no frequency schedule (scaling.kind is ",
+           kind_name(config.scaling.kind), ")");
+  } else if (axes.spectrum != AxisSpectrum::shared) {
+    fail("axes.spectrum is not an AxisSpectrum (got ", static_cast<int>(axes.spectrum), ")");
+  }
+}
+
+// Each axis its own plain spectrum over its own pairs: the k-th pair of axis a gets
+// theta^(-2k / (2 n_a)), k counted in pair order (either layout).
+Spectrum per_axis(const Config& config) {
+  const Impl::AxisMap map = Impl::axis_map(config.axes);
+  const int half = config.rotated_lanes() / 2;
+  Spectrum out{std::vector<double>(half), 1.0};
+  int seen[Axes::max_axes] = {};
+  for (int j = 0; j < half; ++j) {
+    const int a = map.axis_of(j);
+    const int k = seen[a]++;
+    out.inv_freq[j] =
+        1.0 / std::pow(config.theta, static_cast<double>(2 * k) / (2.0 * config.axes.pairs[a]));
+  }
+  return out;
+}
+
 }  // namespace
 
 void validate(const Config& config) {
@@ -252,6 +303,7 @@ void validate(const Config& config) {
          config.head_dim, ")");
   if (!positive_finite(config.theta))
     fail("theta must be positive and finite (got ", config.theta, ")");
+  validate_axes(config);
 }
 
 Spectrum spectrum(const Config& config, std::int64_t seq_len) {
@@ -259,6 +311,8 @@ Spectrum spectrum(const Config& config, std::int64_t seq_len) {
   if (seq_len < 0) fail("seq_len must be >= 0 (got ", seq_len, ")");
   const Scaling& s = config.scaling;
   const int lanes = config.rotated_lanes();
+  if (config.axes.count() > 1 && config.axes.spectrum == AxisSpectrum::per_axis)
+    return per_axis(config);
   switch (s.kind) {
     case Kind::none:
       return {plain(config.theta, lanes), 1.0};

@@ -14,7 +14,8 @@
 /// argument: head_dim mismatch, q/k batch or seq mismatch, q_out/k_out shape mismatch, q_out
 /// partially overlapping q or k_out partially overlapping k (exact aliasing is in place and
 /// allowed), any shared memory between a q-side operand (q, q_out) and a k-side one (k, k_out),
-/// positions outside the table, malformed cu_seqlens. Empty tensors are a no-op.
+/// positions outside the table, malformed cu_seqlens, axis_positions whose shape or axis count
+/// does not fit. Empty tensors are a no-op.
 
 #include <krope/frequencies.hpp>
 #include <krope/impl/angle_sources.hpp>
@@ -24,6 +25,7 @@
 #include <krope/impl/position_checks.hpp>
 #include <krope/impl/rotation.hpp>
 #include <krope/positions.hpp>
+#include <krope/spectrum.hpp>
 #include <krope/table.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -130,6 +132,14 @@ void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, co
   const bool in_place = exactly_aliased(q, q_out) && exactly_aliased(k, k_out);
 
   const PositionLimit limit = position_limit(rotary);
+  const int axes = rotary.axes().count();
+  if (axes > 1) {  // make_table / make_frequencies checked them; a hand-built one may not be
+    Config shape;
+    shape.head_dim = head_dim;
+    shape.rotary_dim = rotary.rotary_dim();
+    shape.axes = rotary.axes();
+    validate(shape);
+  }
   auto make = [&](auto tokens, std::int64_t token_count) {
     using Tokens = decltype(tokens);
     auto angles = angles_of<Real>(rotary);
@@ -147,24 +157,28 @@ void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, co
                rotary.rotary_dim(),
                rotary.pairing(),
                direction,
-               in_place};
+               in_place,
+               axis_map(rotary.axes())};
     if (token_count == 0 || (q.size() == 0 && k.size() == 0)) return;
     apply_t<Choice, ExecSpace, R>::run(space, rotation);
   };
   if constexpr (QIn::rank == 4) {
     const std::int64_t batch = q.extent(0), seq_len = q.extent(1);
-    make(tokens_for(space, positions, batch, seq_len, limit), batch * seq_len);
+    make(tokens_for(space, positions, batch, seq_len, limit, axes), batch * seq_len);
   } else {
-    static_assert(QIn::rank == 3, "krope::apply: q and k must be rank 4, or rank 3 with varlen");
+    static_assert(QIn::rank == 3,
+                  "krope::apply: q and k must be rank 4, or rank 3 with varlen or [tokens][axes] "
+                  "axis_positions");
     const std::int64_t tokens = q.extent(0);
-    make(tokens_for(space, positions, tokens, limit), tokens);
+    make(tokens_for(space, positions, tokens, limit, axes), tokens);
   }
 }
 
 }  // namespace Impl
 
 /// Rotates q and k in place by the positions `positions` (contiguous, sequence_offsets,
-/// position_ids or varlen), reading cos/sin from `table`. Runs on `space` asynchronously.
+/// position_ids, varlen, or axis_positions for a multi-axis table), reading cos/sin from
+/// `table`. Runs on `space` asynchronously.
 template <class ExecSpace, class M, class Real, class Q, class K, class Positions>
 void apply(const ExecSpace& space, const Table<M, Real>& table, const Q& q, const K& k,
            const Positions& positions, Direction direction = Direction::forward) {

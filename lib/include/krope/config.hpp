@@ -39,6 +39,32 @@ struct Scaling {
   std::vector<double> inv_freq;      ///< custom: the inverse frequencies, one per pair
 };
 
+/// Which rotated pairs follow which position axis (multi-axis RoPE).
+enum class AxisLayout {
+  chunked,      ///< axis 0 owns pairs [0, n0), axis 1 the next n1, ...: Qwen2-VL, Qwen2.5-VL
+  interleaved,  ///< pair j: axis 1 if j % 3 == 1 and j < 3 n1, axis 2 if j % 3 == 2 and j < 3 n2,
+                ///< else axis 0 (three axes): Qwen3-VL
+};
+
+/// Where the pairs' inverse frequencies come from when there are several axes.
+enum class AxisSpectrum {
+  shared,    ///< f(j) = theta^(-2j/R) over all pairs, as with one axis (M-RoPE); schedules apply
+  per_axis,  ///< the k-th pair of axis a: theta^(-k/n_a), its own spectrum over its own width
+             ///< (vision towers, FLUX-style N-D RoPE); only Scaling::Kind::none
+};
+
+/// Multi-axis RoPE: a token carries A positions (t, h, w, ...) and pair j turns by the position
+/// of its axis a(j) times its frequency f(j). Empty `pairs` = one axis: plain RoPE.
+struct Axes {
+  static constexpr int max_axes = 4;
+  std::vector<int> pairs;  ///< pairs per axis, summing to R/2 (HF `mrope_section`)
+  AxisLayout layout = AxisLayout::chunked;
+  AxisSpectrum spectrum = AxisSpectrum::shared;
+
+  /// A, the positions each token carries (1 for plain RoPE).
+  int count() const { return pairs.empty() ? 1 : static_cast<int>(pairs.size()); }
+};
+
 /// A rotary embedding. `rotary_dim` = 0 means the whole head rotates.
 struct Config {
   int head_dim = 0;
@@ -46,6 +72,7 @@ struct Config {
   Pairing pairing = Pairing::half_split;
   double theta = 10000.0;
   Scaling scaling = {};
+  Axes axes = {};
 
   /// The number of rotated lanes R (rotary_dim, or head_dim when rotary_dim is 0).
   int rotated_lanes() const { return rotary_dim == 0 ? head_dim : rotary_dim; }

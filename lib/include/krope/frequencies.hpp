@@ -8,6 +8,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <utility>
 
 namespace krope {
 
@@ -22,17 +23,20 @@ class Frequencies {
 
   Frequencies() = default;
   Frequencies(int head_dim, int rotary_dim, Pairing pairing, double attention_factor,
-              values_type inv_freq)
+              values_type inv_freq, Axes axes = {})
       : head_dim_(head_dim),
         rotary_dim_(rotary_dim),
         pairing_(pairing),
         attention_factor_(attention_factor),
+        axes_(std::move(axes)),
         inv_freq_(inv_freq) {}
 
   int head_dim() const { return head_dim_; }
   int rotary_dim() const { return rotary_dim_; }
   Pairing pairing() const { return pairing_; }
   double attention_factor() const { return attention_factor_; }
+  /// The position axes (multi-axis RoPE): pair j turns by its own axis's position.
+  const Axes& axes() const { return axes_; }
   bool empty() const { return head_dim_ == 0; }
   const values_type& inv_freq() const { return inv_freq_; }
   /// Positions [0, 2^24) are served: the accuracy contract's range (impl/accurate_sincos.hpp).
@@ -44,6 +48,7 @@ class Frequencies {
   int rotary_dim_ = 0;
   Pairing pairing_ = Pairing::half_split;
   double attention_factor_ = 1.0;
+  Axes axes_;
   values_type inv_freq_;
 };
 
@@ -58,7 +63,8 @@ Frequencies<MemorySpace> make_frequencies(const Config& config, std::int64_t seq
   auto host = Kokkos::create_mirror_view(inv_freq);
   for (std::size_t i = 0; i < s.inv_freq.size(); ++i) host(i) = s.inv_freq[i];
   Kokkos::deep_copy(inv_freq, host);
-  return {config.head_dim, config.rotated_lanes(), config.pairing, s.attention_factor, inv_freq};
+  return {config.head_dim, config.rotated_lanes(), config.pairing, s.attention_factor, inv_freq,
+          config.axes};
 }
 
 }  // namespace krope

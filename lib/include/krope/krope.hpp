@@ -9,6 +9,7 @@
 #include <krope/float16.hpp>
 #include <krope/frequencies.hpp>
 #include <krope/huggingface.hpp>
+#include <krope/multimodal_positions.hpp>
 #include <krope/positions.hpp>
 #include <krope/reference.hpp>
 #include <krope/spectrum.hpp>

@@ -1,9 +1,11 @@
 #pragma once
 /// \file positions.hpp
-/// Where each token sits: the four ways a caller can say which position a token rotates by.
+/// Where each token sits: the ways a caller can say which position a token rotates by (one per
+/// token, or one per axis for multi-axis RoPE).
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <type_traits>
 
 namespace krope {
 
@@ -45,6 +47,23 @@ struct varlen {
   bool check_range = true;
 };
 
+/// Multi-axis positions (M-RoPE, 2-D / N-D RoPE; Config::axes): token t of sequence b sits at
+/// ids(b, t, a) on axis a, for [batch][seq][heads][dim] q/k; for packed [tokens][heads][dim]
+/// q/k, `Rank` = 2 and ids(token, a). Any layout: HF's [3][batch][seq] position_ids are a
+/// LayoutStride View of the same memory. `check_range` as for sequence_offsets.
+/// The one-position modes above also work with multi-axis tables: every axis then takes the
+/// token's one position (text tokens of M-RoPE).
+template <class MemorySpace, int Rank = 3>
+struct axis_positions {
+  static_assert(Rank == 2 || Rank == 3,
+                "axis_positions: ids are [batch][seq][axes] or [tokens][axes]");
+  using ids_type =
+      Kokkos::View<std::conditional_t<Rank == 3, const std::int64_t***, const std::int64_t**>,
+                   Kokkos::LayoutStride, MemorySpace>;
+  ids_type ids;
+  bool check_range = true;
+};
+
 // Deduction guides: krope::position_ids{ids} works for any int64 View, const or not.
 template <class View>
 sequence_offsets(const View&) -> sequence_offsets<typename View::memory_space>;
@@ -60,5 +79,9 @@ template <class View, class OffsetsView>
 varlen(const View&, const OffsetsView&) -> varlen<typename View::memory_space>;
 template <class View, class OffsetsView>
 varlen(const View&, const OffsetsView&, bool) -> varlen<typename View::memory_space>;
+template <class View>
+axis_positions(const View&) -> axis_positions<typename View::memory_space, int(View::rank)>;
+template <class View>
+axis_positions(const View&, bool) -> axis_positions<typename View::memory_space, int(View::rank)>;
 
 }  // namespace krope

@@ -12,9 +12,11 @@
 
 namespace krope {
 
-/// Rotates the rows of `x` (row-major [rows][config.head_dim]); row r sits at `positions[r]`.
-/// Uses `s` (from krope::spectrum(config, seq_len)), attention factor included; pass-through
-/// lanes are copied. Throws std::invalid_argument when x.size() != positions.size() * head_dim.
+/// Rotates the rows of `x` (row-major [rows][config.head_dim]); row r sits at `positions[r]`,
+/// or with A = config.axes.count() > 1 axes at positions[r * A + a] on axis a (pair j turns by
+/// the position of its axis). Uses `s` (from krope::spectrum(config, seq_len)), attention factor
+/// included; pass-through lanes are copied. Throws std::invalid_argument when positions does not
+/// hold A entries per row of x.
 std::vector<double> reference_rope(const Config& config, const Spectrum& s,
                                    const std::vector<double>& x,
                                    const std::vector<std::int64_t>& positions,

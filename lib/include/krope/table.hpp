@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace krope {
 
@@ -26,11 +27,12 @@ class Table {
 
   Table() = default;
   Table(int head_dim, int rotary_dim, Pairing pairing, double attention_factor, values_type cos,
-        values_type sin)
+        values_type sin, Axes axes = {})
       : head_dim_(head_dim),
         rotary_dim_(rotary_dim),
         pairing_(pairing),
         attention_factor_(attention_factor),
+        axes_(std::move(axes)),
         cos_(cos),
         sin_(sin) {}
 
@@ -39,6 +41,9 @@ class Table {
   int rotary_dim() const { return rotary_dim_; }
   Pairing pairing() const { return pairing_; }
   double attention_factor() const { return attention_factor_; }
+  /// The position axes (multi-axis RoPE): row p holds cos/sin(p f(j)), and pair j reads the row
+  /// of its own axis's position.
+  const Axes& axes() const { return axes_; }
   std::int64_t max_positions() const { return static_cast<std::int64_t>(cos_.extent(0)); }
   bool empty() const { return head_dim_ == 0; }
   /// [max_positions][R/2], attention factor folded in.
@@ -50,6 +55,7 @@ class Table {
   int rotary_dim_ = 0;
   Pairing pairing_ = Pairing::half_split;
   double attention_factor_ = 1.0;
+  Axes axes_;
   values_type cos_, sin_;
 };
 
@@ -81,7 +87,8 @@ Table<MemorySpace, Real> make_table(const Config& config, std::int64_t max_posit
   }
   Kokkos::deep_copy(cos, cos_host);
   Kokkos::deep_copy(sin, sin_host);
-  return {config.head_dim, config.rotated_lanes(), config.pairing, s.attention_factor, cos, sin};
+  return {config.head_dim, config.rotated_lanes(), config.pairing, s.attention_factor, cos, sin,
+          config.axes};
 }
 
 }  // namespace krope

@@ -68,7 +68,7 @@ void refuse_check_in_capture(const ExecSpace& space, const char* argument) {
         "validate the positions before capturing and pass check_range = false");
 }
 
-/// min/max over a rank-1 or rank-2 int64 View.
+/// min/max over a rank-1, 2 or 3 int64 View.
 template <class ExecSpace, class View>
 struct MinMaxOf {
   View values;
@@ -77,9 +77,12 @@ struct MinMaxOf {
     std::int64_t v;
     if constexpr (View::rank == 1) {
       v = values(i);
-    } else {
+    } else if constexpr (View::rank == 2) {
       const std::int64_t cols = static_cast<std::int64_t>(values.extent(1));
       v = values(i / cols, i % cols);
+    } else {
+      const std::int64_t n1 = values.extent(1), n2 = values.extent(2);
+      v = values(i / (n1 * n2), (i / n2) % n1, i % n2);
     }
     if (v < acc.min_val) acc.min_val = v;
     if (v > acc.max_val) acc.max_val = v;
@@ -98,6 +101,16 @@ struct MinMaxOf {
 template <class ExecSpace, class View>
 Kokkos::MinMaxScalar<std::int64_t> min_max(const ExecSpace& space, const View& values) {
   return MinMaxOf<ExecSpace, View>::of(space, values);
+}
+
+template <class ExecSpace, class M, int Rank>
+void check_axis_range(const ExecSpace& space, const axis_positions<M, Rank>& p,
+                      const PositionLimit& limit) {
+  if (!p.check_range || p.ids.size() == 0) return;
+  refuse_check_in_capture(space, "axis_positions");
+  const auto r = min_max(space, p.ids);
+  if (r.min_val < 0 || r.max_val >= limit.end)
+    throw_position_error("axis_positions", r.min_val, std::to_string(r.max_val), limit);
 }
 
 // Each overload validates one position mode for q/k of `batch` sequences of `seq_len` tokens
@@ -181,6 +194,52 @@ VarlenTokens<M> tokens_for(const ExecSpace& space, const varlen<M>& p, std::int6
                                   ", q holds " + std::to_string(tokens) + " tokens");
   }
   return {p.cu_seqlens, p.offsets};
+}
+
+/// Multi-axis positions: ids [batch][seq][axes] with `axes` columns, every one inside the range.
+template <class ExecSpace, class M>
+AxisTokens<M, 3> tokens_for(const ExecSpace& space, const axis_positions<M, 3>& p,
+                            std::int64_t batch, std::int64_t seq_len, const PositionLimit& limit,
+                            int axes) {
+  if (static_cast<std::int64_t>(p.ids.extent(0)) != batch ||
+      static_cast<std::int64_t>(p.ids.extent(1)) != seq_len ||
+      static_cast<int>(p.ids.extent(2)) != axes)
+    throw std::invalid_argument(
+        "krope::apply: axis_positions is [" + std::to_string(p.ids.extent(0)) + "][" +
+        std::to_string(p.ids.extent(1)) + "][" + std::to_string(p.ids.extent(2)) + "], q is [" +
+        std::to_string(batch) + "][" + std::to_string(seq_len) + "] and the rotary has " +
+        std::to_string(axes) + (axes == 1 ? " axis" : " axes"));
+  check_axis_range(space, p, limit);
+  return {seq_len > 0 ? seq_len : 1, p.ids, axes};
+}
+
+/// Packed tokens: ids [tokens][axes].
+template <class ExecSpace, class M>
+AxisTokens<M, 2> tokens_for(const ExecSpace& space, const axis_positions<M, 2>& p,
+                            std::int64_t tokens, const PositionLimit& limit, int axes) {
+  if (static_cast<std::int64_t>(p.ids.extent(0)) != tokens ||
+      static_cast<int>(p.ids.extent(1)) != axes)
+    throw std::invalid_argument(
+        "krope::apply: axis_positions is [" + std::to_string(p.ids.extent(0)) + "][" +
+        std::to_string(p.ids.extent(1)) + "], q holds " + std::to_string(tokens) +
+        " tokens and the rotary has " + std::to_string(axes) + (axes == 1 ? " axis" : " axes"));
+  check_axis_range(space, p, limit);
+  return {1, p.ids, axes};
+}
+
+/// The one-position modes take no axis count: every axis of a multi-axis rotary takes the
+/// token's one position.
+template <class ExecSpace, class Positions>
+auto tokens_for(const ExecSpace& space, const Positions& p, std::int64_t batch,
+                std::int64_t seq_len, const PositionLimit& limit, int /*axes*/)
+    -> decltype(tokens_for(space, p, batch, seq_len, limit)) {
+  return tokens_for(space, p, batch, seq_len, limit);
+}
+template <class ExecSpace, class Positions>
+auto tokens_for(const ExecSpace& space, const Positions& p, std::int64_t tokens,
+                const PositionLimit& limit, int /*axes*/)
+    -> decltype(tokens_for(space, p, tokens, limit)) {
+  return tokens_for(space, p, tokens, limit);
 }
 
 }  // namespace krope::Impl

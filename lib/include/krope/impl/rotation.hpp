@@ -5,6 +5,7 @@
 
 #include <krope/config.hpp>
 #include <krope/impl/arithmetic.hpp>
+#include <krope/impl/axis_map.hpp>
 #include <krope/impl/bit_cast.hpp>
 #include <krope/impl/token_positions.hpp>
 
@@ -19,6 +20,7 @@ namespace krope::Impl {
 template <class AngleSource, class Tokens, class QIn, class QOut, class KIn, class KOut>
 struct Rotation {
   using angle_source = AngleSource;
+  using tokens_type = Tokens;
   using value_type = typename QOut::non_const_value_type;
   using real_type = arithmetic_t<value_type>;
 
@@ -34,6 +36,7 @@ struct Rotation {
   Pairing pairing;
   Direction direction;
   bool in_place;  ///< outputs alias inputs: the pass-through tail needs no copy
+  AxisMap axes;   ///< the axis of each pair, read with multi-axis tokens (AxisTokens)
 };
 
 /// Element (h, d) of token `c` in a [batch][seq][heads][dim] or [tokens][heads][dim] View.

@@ -2,11 +2,16 @@
 /// \file token_positions.hpp
 /// Device-side maps from a flat token index to (sequence, index in sequence, position), one per
 /// position mode of positions.hpp. Kernels run over tokens; these say where each one sits.
+/// Multi-axis maps (axis_positions) give a position per axis, and `position_of` the one a pair
+/// turns by.
 
+#include <krope/impl/axis_map.hpp>
 #include <krope/positions.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 namespace krope::Impl {
 
@@ -89,5 +94,64 @@ struct VarlenTokens {
     return {b, t, t + (offsets.extent(0) > 0 ? offsets(b) : 0)};
   }
 };
+
+/// A token's place and its position on each axis (multi-axis RoPE; unused axes 0).
+struct AxisCoord {
+  std::int64_t batch;
+  std::int64_t seq;
+  std::int64_t position[AxisMap::max_axes];
+
+  /// The position of axis a, by selects (an indexed array would live in GPU local memory).
+  KOKKOS_FORCEINLINE_FUNCTION std::int64_t on_axis(int a) const {
+    static_assert(AxisMap::max_axes == 4, "on_axis selects among four axes");
+    return a == 0 ? position[0] : a == 1 ? position[1] : a == 2 ? position[2] : position[3];
+  }
+};
+
+/// The position pair `pair` turns by: the token's one position, or that of the pair's axis.
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t position_of(const TokenCoord& c, const AxisMap&, int) {
+  return c.position;
+}
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t position_of(const AxisCoord& c, const AxisMap& map,
+                                                     int pair) {
+  return c.on_axis(map.axis_of(pair));
+}
+
+/// [batch][seq] data (Rank 3 ids: [batch][seq][axes]) or packed [tokens] data (Rank 2 ids:
+/// [tokens][axes]), positions ids(b, t, a) / ids(token, a).
+template <class MemorySpace, int Rank>
+struct AxisTokens {
+  std::int64_t seq_len;  ///< Rank 3 only
+  typename axis_positions<MemorySpace, Rank>::ids_type ids;
+  int axes;
+
+  KOKKOS_FORCEINLINE_FUNCTION AxisCoord operator()(std::int64_t token) const {
+    if constexpr (Rank == 3) {
+      const std::int64_t b = token / seq_len;
+      return (*this)(b, token - b * seq_len);
+    } else {
+      AxisCoord c{0, token, {0, 0, 0, 0}};
+      for (int a = 0; a < AxisMap::max_axes; ++a)
+        if (a < axes) c.position[a] = ids(token, a);
+      return c;
+    }
+  }
+  KOKKOS_FORCEINLINE_FUNCTION AxisCoord operator()(std::int64_t b, std::int64_t t) const {
+    static_assert(Rank == 3, "(b, t) splits [batch][seq] tokens");
+    AxisCoord c{b, t, {0, 0, 0, 0}};
+    for (int a = 0; a < AxisMap::max_axes; ++a)
+      if (a < axes) c.position[a] = ids(b, t, a);
+    return c;
+  }
+};
+
+template <class Tokens>
+struct is_axis_tokens : std::false_type {};
+template <class M, int Rank>
+struct is_axis_tokens<AxisTokens<M, Rank>> : std::true_type {};
+
+/// What a token map gives for a token: TokenCoord, or AxisCoord for multi-axis maps.
+template <class Tokens>
+using coord_t = decltype(std::declval<const Tokens&>()(std::int64_t(0)));
 
 }  // namespace krope::Impl

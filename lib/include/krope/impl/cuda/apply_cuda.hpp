@@ -109,6 +109,7 @@ void set_rotation_fields(RotationArgs<T, Angles, Tokens>& args, const R& r) {
   args.tail_vectors = r.in_place ? 0 : (r.head_dim - r.rotary_dim) / V;
   args.interleaved = r.pairing == Pairing::interleaved;
   args.backward = r.direction == Direction::backward;
+  args.axes = r.axes;
 }
 
 /// Runs `launches` (which returns the first launch error) inside the Kokkos Tools region of the

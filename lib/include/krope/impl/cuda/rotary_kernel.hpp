@@ -28,6 +28,7 @@
 #include <krope/impl/token_positions.hpp>
 
 #include <cstdint>
+#include <type_traits>
 
 namespace krope::Impl::cuda {
 
@@ -52,15 +53,38 @@ struct TableRows {
   const Real* sin = nullptr;
   std::int64_t row_stride = 0;
 
-  /// The two chunks of H = V/2 values at pairs chunk_a and chunk_b of `position`'s rows.
+  /// The two chunks of H = V/2 values at pairs chunk_a and chunk_b of the token's rows: one
+  /// row (its position), or with several axes each chunk from the row of its axis's position,
+  /// pair by pair where a chunk spans axes (interleaved sections: up to three rows).
+  template <int H, class Coord>
+  __device__ __forceinline__ void load(const Coord& coord, const AxisMap& axes, int chunk_a,
+                                       int chunk_b, Real* c, Real* s) const {
+    if constexpr (std::is_same<Coord, TokenCoord>::value) {
+      const std::int64_t row = coord.position * row_stride;
+      load_reals<H, true>(cos + row + chunk_a, c);
+      load_reals<H, true>(cos + row + chunk_b, c + H);
+      load_reals<H, true>(sin + row + chunk_a, s);
+      load_reals<H, true>(sin + row + chunk_b, s + H);
+    } else {
+      load_chunk<H>(coord, axes, chunk_a, c, s);
+      load_chunk<H>(coord, axes, chunk_b, c + H, s + H);
+    }
+  }
   template <int H>
-  __device__ __forceinline__ void load(std::int64_t position, int chunk_a, int chunk_b, Real* c,
-                                       Real* s) const {
-    const std::int64_t row = position * row_stride;
-    load_reals<H, true>(cos + row + chunk_a, c);
-    load_reals<H, true>(cos + row + chunk_b, c + H);
-    load_reals<H, true>(sin + row + chunk_a, s);
-    load_reals<H, true>(sin + row + chunk_b, s + H);
+  __device__ __forceinline__ void load_chunk(const AxisCoord& coord, const AxisMap& axes, int first,
+                                             Real* c, Real* s) const {
+    if (axes.one_axis(first, H)) {
+      const std::int64_t row = position_of(coord, axes, first) * row_stride;
+      load_reals<H, true>(cos + row + first, c);
+      load_reals<H, true>(sin + row + first, s);
+    } else {
+#pragma unroll
+      for (int m = 0; m < H; ++m) {
+        const std::int64_t row = position_of(coord, axes, first + m) * row_stride;
+        c[m] = fetch<true>(cos + row + first + m);
+        s[m] = fetch<true>(sin + row + first + m);
+      }
+    }
   }
 };
 
@@ -72,23 +96,23 @@ struct ComputedRows {
   static constexpr bool staged = true;
   Source source;
 
-  template <class Real>
-  __device__ __forceinline__ void stage(std::int64_t position, int half, Real* row_cos,
-                                        Real* row_sin, int me, int team) const {
+  template <class Real, class Coord>
+  __device__ __forceinline__ void stage(const Coord& coord, const AxisMap& axes, int half,
+                                        Real* row_cos, Real* row_sin, int me, int team) const {
     for (int p = me; p < half; p += team) {
       Real c, s;
-      source(position, p, c, s);
+      source(position_of(coord, axes, p), p, c, s);
       row_cos[p] = c;
       row_sin[p] = s;
     }
   }
 
-  /// cos/sin of the N pairs first, first + 1, ... of `position`.
-  template <int N, class Real>
-  __device__ __forceinline__ void evaluate(std::int64_t position, int first, Real* c,
-                                           Real* s) const {
+  /// cos/sin of the N pairs first, first + 1, ... of the token (each at its axis's position).
+  template <int N, class Real, class Coord>
+  __device__ __forceinline__ void evaluate(const Coord& coord, const AxisMap& axes, int first,
+                                           Real* c, Real* s) const {
 #pragma unroll
-    for (int m = 0; m < N; ++m) source(position, first + m, c[m], s[m]);
+    for (int m = 0; m < N; ++m) source(position_of(coord, axes, first + m), first + m, c[m], s[m]);
   }
 };
 
@@ -105,6 +129,7 @@ struct RotationArgs {
   int tail_vectors = 0;  ///< (D - R) / V when out of place (copied), else 0
   bool interleaved = false;
   bool backward = false;
+  AxisMap axes;  ///< the axis of each pair (multi-axis tokens)
 };
 
 /// The token kernel's arguments: the rotation's, and how its heads are spread over threads.
@@ -245,7 +270,7 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
   }
 
   // 2. The token's position, and the cos/sin of this thread's lanes: two chunks of V/2 per row.
-  TokenCoord coord{0, 0, 0};
+  coord_t<Tokens> coord{};
   if (live_token) {
     if constexpr (Rank == 4)
       coord = a.tokens(b, t);
@@ -263,7 +288,7 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
       if (!live) return;  // both threads of a pair (same x and token) return together
       const bool second = threadIdx.y != 0;
       Real own_c[H], own_s[H];
-      a.angles.template evaluate<H>(coord.position, second ? chunk_b : chunk_a, own_c, own_s);
+      a.angles.template evaluate<H>(coord, a.axes, second ? chunk_b : chunk_a, own_c, own_s);
       const unsigned lane =
           (threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)) % 32;
       const unsigned other = second ? lane - blockDim.x : lane + blockDim.x;
@@ -284,7 +309,7 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
           reinterpret_cast<Real*>(staged_rows) + std::size_t(token_in_block) * 2 * a.half;
       Real* row_sin = row_cos + a.half;
       if (live_token)
-        a.angles.stage(coord.position, a.half, row_cos, row_sin, group_in_block * blockDim.x + x,
+        a.angles.stage(coord, a.axes, a.half, row_cos, row_sin, group_in_block * blockDim.x + x,
                        blockDim.x * groups_per_block);
       __syncthreads();
       if (!live) return;
@@ -295,7 +320,7 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
     }
   } else {
     if (!live) return;
-    a.angles.template load<H>(coord.position, chunk_a, chunk_b, c, s);
+    a.angles.template load<H>(coord, a.axes, chunk_a, chunk_b, c, s);
   }
   if (a.backward) {
 #pragma unroll

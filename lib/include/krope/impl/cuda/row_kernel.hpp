@@ -73,7 +73,7 @@ __global__ void __launch_bounds__(Tuning::block_threads, Tuning::min_blocks_per_
       store16<streaming_stores>(out + tail + v * V, load16<streaming>(in + tail + v * V));
   }
 
-  TokenCoord coord;
+  coord_t<Tokens> coord;
   if constexpr (Rank == 4)
     coord = a.tokens(b, t);
   else
@@ -81,7 +81,7 @@ __global__ void __launch_bounds__(Tuning::block_threads, Tuning::min_blocks_per_
   const int chunk_a = a.interleaved ? x * H : x * V;
   const int chunk_b = a.interleaved ? a.quarter + x * H : x * V + H;
   Real c[V], s[V];
-  a.angles.template load<H>(coord.position, chunk_a, chunk_b, c, s);
+  a.angles.template load<H>(coord, a.axes, chunk_a, chunk_b, c, s);
   if (a.backward) {
 #pragma unroll
     for (int i = 0; i < V; ++i) s[i] = -s[i];

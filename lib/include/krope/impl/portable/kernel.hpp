@@ -60,6 +60,10 @@ struct Kernel {
   static constexpr int lo_bytes = A == RowAccess::aligned ? 16 : 0;
   static constexpr int hi_bytes = A == RowAccess::aligned ? HiBytes : 0;
 
+  /// A token's position (TokenCoord), or its position on each axis (AxisCoord, multi-axis).
+  using Coord = coord_t<typename R::tokens_type>;
+  static constexpr bool multi_axis = std::is_same<Coord, AxisCoord>::value;
+
   R r;
   ItemShape shape;
 
@@ -99,7 +103,7 @@ struct Kernel {
     const int group = static_cast<int>(slot) / shape.unit_blocks;
     const int block = static_cast<int>(slot) - group * shape.unit_blocks;
     Place at{token, 0, 0};
-    TokenCoord coord;
+    Coord coord;
     if constexpr (decltype(r.q_in)::rank == 4) {
       shape.by_seq(token, at.b, at.t);
       coord = r.tokens(at.b, at.t);
@@ -113,7 +117,7 @@ struct Kernel {
     const int u_begin = block * shape.units_per_item;
     const int u_end =
         u_begin + shape.units_per_item < shape.units ? u_begin + shape.units_per_item : shape.units;
-    rotate_units(at, coord.position, u_begin, u_end, h_begin, h_end);
+    rotate_units(at, coord, u_begin, u_end, h_begin, h_end);
     if (!r.in_place && r.rotary_dim < r.head_dim) copy_pass_through(at, block, h_begin, h_end);
   }
 
@@ -123,17 +127,17 @@ struct Kernel {
   /// cos/sin for each batch of heads instead of holding them for all of the thread's heads (L1
   /// hits: the block's threads share them): 16 registers freed, H200 Llama bf16 85.1 -> 86.7%
   /// of copy, 1x63488 55 -> 63% (perf/NOTES.md). Evaluated angles are dear: held.
-  KOKKOS_INLINE_FUNCTION void rotate_units(const Place& at, std::int64_t position, int u_begin,
+  KOKKOS_INLINE_FUNCTION void rotate_units(const Place& at, const Coord& coord, int u_begin,
                                            int u_end, int h_begin, int h_end) const {
     constexpr int S = Tuning::staged_units;
     constexpr bool reread = Tuning::device && !R::angle_source::evaluated;
     for (int u0 = u_begin; u0 < u_end; u0 += S) {
       const int count = u0 + S < u_end ? S : u_end - u0;
       Real c[S][C], s[S][C];
-      if constexpr (!reread) stage_angles(position, u0, count, c, s);
+      if constexpr (!reread) stage_angles(coord, u0, count, c, s);
       if constexpr (Tuning::device) {
         for (int h0 = h_begin; h0 < h_end; h0 += U) {
-          if constexpr (reread) stage_angles(position, u0, count, c, s);
+          if constexpr (reread) stage_angles(coord, u0, count, c, s);
           rotate_block(at, u0, count, h0, h0 + U < h_end ? h0 + U : h_end, c, s);
         }
       } else {
@@ -143,7 +147,9 @@ struct Kernel {
   }
 
   /// cos/sin (sin negated when backward) of chunks [u0, u0 + count); pairs past R/2 get zeros.
-  KOKKOS_FORCEINLINE_FUNCTION void stage_angles(std::int64_t position, int u0, int count,
+  /// Multi-axis: a chunk inside one axis's pairs reads as one run (chunked sections of whole
+  /// chunks: every chunk of the common models), any other pair by pair, each of its own axis.
+  KOKKOS_FORCEINLINE_FUNCTION void stage_angles(const Coord& coord, int u0, int count,
                                                 Real (&c)[Tuning::staged_units][C],
                                                 Real (&s)[Tuning::staged_units][C]) const {
     const int half = r.rotary_dim / 2;
@@ -151,13 +157,13 @@ struct Kernel {
     for (int k = 0; k < Tuning::staged_units; ++k) {
       if (k >= count) continue;  // not break: a fixed trip count unrolls
       const int first = (u0 + k) * C;
-      if (first + C <= half) {
-        r.angles.template run<C, packed>(position, first, c[k], s[k]);
+      if (first + C <= half && (!multi_axis || r.axes.one_axis(first, C))) {
+        r.angles.template run<C, packed>(position_of(coord, r.axes, first), first, c[k], s[k]);
       } else {
         KROPE_UNROLL
         for (int i = 0; i < C; ++i)
           if (i < half - first)
-            r.angles(position, first + i, c[k][i], s[k][i]);
+            r.angles(position_of(coord, r.axes, first + i), first + i, c[k][i], s[k][i]);
           else
             c[k][i] = s[k][i] = Real(0);  // lanes past R/2: rotated as zeros, never stored
       }
