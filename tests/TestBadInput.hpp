@@ -1,5 +1,6 @@
-// Bad input: every case of the README's "Bad input" list throws std::invalid_argument naming
-// the argument, before anything is written (q and k keep their bits). Empty tensors are a no-op.
+// Bad input: every case of the README's "Bad input" list (multi-axis RoPE's too) throws
+// std::invalid_argument naming the argument, before anything is written (q and k keep their bits).
+// Empty tensors are a no-op.
 
 #include "support/apply_case.hpp"
 
@@ -125,6 +126,84 @@ TEST(TEST_CATEGORY, bad_shapes_throw_before_writing) {
   expect_rejected(
       [&] { krope::apply(Space(), table, d.q, d.k, q_out, k_bad_dim, krope::contiguous{0}); },
       "k_out", all);
+}
+
+/// Config::axes that do not describe the rotary pairs: rejected by make_table,
+/// make_frequencies and spectrum, naming the field.
+TEST(TEST_CATEGORY, bad_axes_throw) {
+  struct Bad {
+    Axes axes;
+    Scaling::Kind kind;
+    const char* needle;
+  };
+  const Bad cases[] = {
+      {{{8, 12, 10}, AxisLayout::chunked, AxisSpectrum::shared}, Scaling::Kind::none, "sum to 30"},
+      {{{8, -2, 26}, AxisLayout::chunked, AxisSpectrum::shared}, Scaling::Kind::none, "negative"},
+      {{{16, 16}, AxisLayout::interleaved, AxisSpectrum::shared}, Scaling::Kind::none, "3 axes"},
+      {{{4, 17, 11}, AxisLayout::interleaved, AxisSpectrum::shared},
+       Scaling::Kind::none,
+       "3 * axes.pairs[1]"},
+      {{{4, 4, 4, 4, 16}, AxisLayout::chunked, AxisSpectrum::shared},
+       Scaling::Kind::none,
+       "at most 4"},
+      {{{16, 16}, AxisLayout::chunked, AxisSpectrum::per_axis}, Scaling::Kind::linear, "per_axis"},
+  };
+  for (const Bad& bad : cases) {
+    Config c = config64();
+    c.axes = bad.axes;
+    c.scaling.kind = bad.kind;
+    for (int which = 0; which < 2; ++which) {
+      try {
+        if (which == 0)
+          make_table<Memory>(c, 16);
+        else
+          make_frequencies<Memory>(c);
+        ADD_FAILURE() << "no exception; expected one naming '" << bad.needle << "'";
+      } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find(bad.needle), std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
+/// axis_positions of the wrong shape or axis count, or outside the table: rejected before
+/// anything is written.
+TEST(TEST_CATEGORY, bad_axis_positions_throw_before_writing) {
+  Data d;
+  Config c = config64();
+  c.axes.pairs = {8, 12, 12};
+  auto table = make_table<Memory>(c, 64);
+  auto frequencies = make_frequencies<Memory>(c);
+  const std::vector<Tensor> all{d.q, d.k};
+  using AxisIds = Kokkos::View<std::int64_t***, Memory>;
+  AxisIds two_axes("ids", 2, 8, 2), short_seq("ids", 2, 7, 3), ids("ids", 2, 8, 3);
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::axis_positions{two_axes}); },
+                  "rotary has 3 axes", all);
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::axis_positions{short_seq}); },
+                  "axis_positions is [2][7][3]", all);
+  Kokkos::deep_copy(ids, 5);
+  Kokkos::deep_copy(Kokkos::subview(ids, 1, 6, 2), 64);  // one w position past the table
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::axis_positions{ids}); },
+                  "axis_positions gives positions [5, 64]", all);
+  Kokkos::deep_copy(Kokkos::subview(ids, 0, 3, 1), -1);
+  expect_rejected([&] { krope::apply(Space(), table, d.q, d.k, krope::axis_positions{ids}); },
+                  "axis_positions", all);
+  Kokkos::deep_copy(Kokkos::subview(ids, 0, 3, 1), std::int64_t(1) << 24);
+  expect_rejected([&] { krope::apply(Space(), frequencies, d.q, d.k, krope::axis_positions{ids}); },
+                  "the table-free path", all);
+  // A plain table takes one axis: three columns are an error, one column is plain RoPE.
+  auto plain = make_table<Memory>(config64(), 64);
+  Kokkos::deep_copy(ids, 5);
+  expect_rejected([&] { krope::apply(Space(), plain, d.q, d.k, krope::axis_positions{ids}); },
+                  "rotary has 1 axis", all);
+  // Packed [tokens][heads][dim] data takes [tokens][axes] ids.
+  Kokkos::View<float***, Kokkos::LayoutRight, Memory> q3("q3", 16, 4, 64), k3("k3", 16, 2, 64);
+  fill_gaussian(q3, 4);
+  fill_gaussian(k3, 5);
+  Kokkos::View<std::int64_t**, Memory> packed("packed", 15, 3);
+  expect_rejected_keeping(
+      [&] { krope::apply(Space(), table, q3, k3, krope::axis_positions{packed}); },
+      "axis_positions is [15][3], q holds 16 tokens", q3, k3);
 }
 
 TEST(TEST_CATEGORY, partial_overlap_throws_exact_alias_allowed) {

@@ -1,7 +1,8 @@
 // Bit-identity across backends. Every backend's fp32 / fp64 results equal the rotation evaluated
 // on the host with each product and sum rounded on its own (so no backend fuses or reorders
 // them, whatever the linker keeps of the kernel's copies), and the same seeded inputs on this
-// backend and on Kokkos::Serial give the same bits in every type, table-free fp64 included.
+// backend and on Kokkos::Serial give the same bits in every type, table-free fp64 and
+// multi-axis positions included.
 
 #include "support/apply_case.hpp"
 
@@ -97,11 +98,17 @@ double worst_distance_to_serial() {
   int seed = 0;
   for (Pairing pairing : {Pairing::half_split, Pairing::interleaved})
     for (int rotary_dim : {0, 64})
-      for (Positioning positioning : {Positioning::contiguous, Positioning::sequence_offsets,
-                                      Positioning::position_ids, Positioning::varlen})
+      for (Positioning positioning :
+           {Positioning::contiguous, Positioning::sequence_offsets, Positioning::position_ids,
+            Positioning::varlen, Positioning::axis_positions})
         for (AngleSource angles : {AngleSource::table, AngleSource::computed})
           for (Layout layout : {Layout::bshd, Layout::fused_qkv}) {
             CaseSpec spec = grid_case(pairing, rotary_dim, positioning, 9000, seed++);
+            if (positioning == Positioning::axis_positions)  // M-RoPE; interleaved, per-axis
+              spec.config.axes =
+                  rotary_dim == 0
+                      ? Axes{{16, 24, 24}, AxisLayout::chunked, AxisSpectrum::shared}
+                      : Axes{{12, 10, 10}, AxisLayout::interleaved, AxisSpectrum::per_axis};
             spec.angles = angles;
             spec.layout = layout;
             spec.batch = 3;

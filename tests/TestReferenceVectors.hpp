@@ -4,6 +4,7 @@
 
 #include "support/apply_case.hpp"
 #include "support/json_data.hpp"
+#include "support/pair_ulps.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,39 +19,6 @@ using namespace krope;
 using namespace krope::test;
 using Space = TEST_EXECSPACE;
 using Memory = Space::memory_space;
-
-template <class View>
-void load_into(const View& v, const std::vector<double>& values) {
-  auto host = Kokkos::create_mirror_view(v);
-  std::size_t i = 0;
-  for_each_index(host, [&](auto... idx) { host(idx...) = static_cast<float>(values[i++]); });
-  Kokkos::deep_copy(v, host);
-}
-
-/// Largest |got - want| over all lanes, in fp32 ulps of each pair's norm |(x0, x1)|: the natural
-/// scale of a rotation's rounding (an output near zero by cancellation still carries errors of
-/// the size of its inputs). Pass-through lanes must match exactly.
-double max_pair_ulps(const std::vector<double>& got, const std::vector<double>& want,
-                     const std::vector<double>& x, const Config& config) {
-  const int d = config.head_dim, r = config.rotated_lanes();
-  double worst = 0;
-  for (std::size_t row = 0; row < x.size() / d; ++row) {
-    const std::size_t base = row * d;
-    for (int p = 0; p < r / 2; ++p) {
-      int lane0, lane1;
-      Impl::pair_lanes(config.pairing, r, p, lane0, lane1);
-      int exponent;
-      std::frexp(std::hypot(x[base + lane0], x[base + lane1]), &exponent);
-      const double ulp = std::ldexp(1.0, exponent - 24);
-      for (int lane : {lane0, lane1})
-        worst = std::max(worst, std::abs(got[base + lane] - want[base + lane]) / ulp);
-    }
-    for (int lane = r; lane < d; ++lane)
-      if (got[base + lane] != static_cast<float>(want[base + lane]))  // JSON holds fp32 values
-        return std::numeric_limits<double>::infinity();
-  }
-  return worst;
-}
 
 /// Applies one case with q = x and k = x (its own copy), and compares both outputs with y.
 template <class View, class Positions>

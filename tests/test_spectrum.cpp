@@ -316,6 +316,58 @@ TEST(HuggingFace, RopeTypesMapToKinds) {
   }
 }
 
+TEST(HuggingFace, MultiAxisSections) {
+  HuggingFaceRope rope;  // Qwen2-VL-7B's text model
+  rope.head_dim = 128;
+  rope.rope_theta = 1e6;
+  rope.max_position_embeddings = 32768;
+  rope.mrope_section = {16, 24, 24};
+  Config c = krope::from_huggingface(rope);
+  EXPECT_EQ(c.axes.pairs, (std::vector<int>{16, 24, 24}));
+  EXPECT_EQ(c.axes.layout, krope::AxisLayout::chunked);
+  EXPECT_EQ(c.axes.spectrum, krope::AxisSpectrum::shared);
+  EXPECT_EQ(c.scaling.kind, Kind::none);
+  rope.rope_type = "mrope";  // older configs: {"type": "mrope", "mrope_section": [...]}
+  EXPECT_EQ(krope::from_huggingface(rope).axes.pairs, c.axes.pairs);
+  rope.rope_type = "default";
+  rope.mrope_section = {24, 20, 20};  // Qwen3-VL
+  rope.mrope_interleaved = true;
+  c = krope::from_huggingface(rope);
+  EXPECT_EQ(c.axes.layout, krope::AxisLayout::interleaved);
+  EXPECT_EQ(c.axes.count(), 3);
+  // Shared spectrum: the one-axis frequencies, whatever the sections.
+  Config plain = c;
+  plain.axes = {};
+  EXPECT_EQ(krope::spectrum(c).inv_freq, krope::spectrum(plain).inv_freq);
+
+  HuggingFaceRope vision;  // Qwen2-VL's vision tower: head_dim 80, (h, w) axes
+  vision.rope_type = "axial";
+  vision.head_dim = 80;
+  c = krope::from_huggingface(vision);
+  EXPECT_EQ(c.axes.pairs, (std::vector<int>{20, 20}));
+  EXPECT_EQ(c.axes.spectrum, krope::AxisSpectrum::per_axis);
+  const auto s = krope::spectrum(c);  // each axis theta^(-4k/D), k < D/4
+  ASSERT_EQ(s.inv_freq.size(), 40u);
+  for (int k = 0; k < 20; ++k) {
+    EXPECT_DOUBLE_EQ(s.inv_freq[k], std::pow(1e4, -4.0 * k / 80)) << k;
+    EXPECT_EQ(s.inv_freq[20 + k], s.inv_freq[k]) << k;
+  }
+}
+
+TEST(Spectrum, PerAxisCountsPairsOfEachAxisInOrder) {
+  Config c;  // interleaved, per_axis: pair j is the k-th of its axis, k counted in pair order
+  c.head_dim = 24;
+  c.axes = {{4, 4, 4}, krope::AxisLayout::interleaved, krope::AxisSpectrum::per_axis};
+  const auto s = krope::spectrum(c);
+  // axes of pairs 0..11: 0 1 2 0 1 2 0 1 2 0 1 2; every axis has 4 pairs: theta^(-k/4)
+  for (int j = 0; j < 12; ++j) EXPECT_DOUBLE_EQ(s.inv_freq[j], 1.0 / std::pow(1e4, (j / 3) / 4.0));
+  c.axes = {{2, 10}, krope::AxisLayout::chunked, krope::AxisSpectrum::per_axis};
+  const auto t = krope::spectrum(c);
+  EXPECT_DOUBLE_EQ(t.inv_freq[1], 1.0 / std::pow(1e4, 1 / 2.0));
+  EXPECT_DOUBLE_EQ(t.inv_freq[2], 1.0);
+  EXPECT_DOUBLE_EQ(t.inv_freq[7], 1.0 / std::pow(1e4, 5 / 10.0));
+}
+
 TEST(HuggingFace, AppliesHuggingFaceDefaults) {
   HuggingFaceRope rope;
   rope.rope_type = "yarn";
@@ -524,6 +576,21 @@ TEST(HuggingFaceRejects, BadConfigs) {
   rope.head_dim = 64;
   rope.rope_theta = -1.0;
   expect_rejected([&] { krope::from_huggingface(rope); }, "theta");
+  rope.rope_theta = 1e4;
+
+  rope.rope_type = "mrope";
+  expect_rejected([&] { krope::from_huggingface(rope); }, "requires mrope_section");
+  rope.rope_type = "default";
+  rope.mrope_interleaved = true;
+  expect_rejected([&] { krope::from_huggingface(rope); }, "requires mrope_section");
+  rope.mrope_section = {8, 12, 10};
+  expect_rejected([&] { krope::from_huggingface(rope); }, "sum to 30");
+  rope.rope_type = "axial";
+  rope.mrope_interleaved = false;
+  expect_rejected([&] { krope::from_huggingface(rope); }, "takes no mrope_section");
+  rope.mrope_section.clear();
+  rope.head_dim = 70;
+  expect_rejected([&] { krope::from_huggingface(rope); }, "multiple of 4");
 }
 
 // --- reading the JSON data (nlohmann-json and the strict number readers) -------------------

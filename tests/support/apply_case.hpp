@@ -14,7 +14,9 @@
 
 namespace krope::test {
 
-enum class Positioning { contiguous, sequence_offsets, position_ids, varlen };
+/// axis_positions: config.axes.count() random positions per token (multi-axis RoPE), or the
+/// same one on every axis when `equal_axes` (the one-axis equivalence).
+enum class Positioning { contiguous, sequence_offsets, position_ids, varlen, axis_positions };
 enum class AngleSource { table, computed };
 enum class Layout {
   bshd,       ///< [batch][seq][heads][dim], LayoutRight
@@ -31,6 +33,7 @@ struct CaseSpec {
   bool in_place = true;
   Direction direction = Direction::forward;
   std::int64_t offset = 3;
+  bool equal_axes = false;
   std::uint64_t seed = 1;
   /// The backend's best kernel (krope::apply), or the portable kernel on every backend.
   Impl::KernelChoice kernel = Impl::KernelChoice::best;
@@ -41,10 +44,11 @@ struct CaseResult {
   std::vector<double> q_in, k_in, q_out, k_out, q_ref, k_ref;  // logical row-major order
 };
 
-/// Host positions of every token row (b * seq + t, or the packed token for varlen), plus the
-/// sequence lengths used for varlen.
+/// Host positions of every token row (b * seq + t, or the packed token for varlen; A entries a
+/// row for axis_positions), plus the sequence lengths used for varlen.
 struct HostPositions {
   std::vector<std::int64_t> row_position, offsets, ids, cu_seqlens;
+  int axes = 1;  ///< positions per row
   std::int64_t tokens = 0, max_position = 0;
 };
 
@@ -68,6 +72,16 @@ inline HostPositions make_positions(const CaseSpec& spec) {
       h.row_position = h.ids;
       break;
     }
+    case Positioning::axis_positions: {
+      h.axes = spec.config.axes.count();
+      std::uniform_int_distribution<std::int64_t> pick(0, spec.offset + 4 * t_count);
+      for (std::int64_t i = 0; i < b_count * t_count; ++i) {
+        const std::int64_t first = pick(rng);
+        for (int a = 0; a < h.axes; ++a) h.ids.push_back(spec.equal_axes ? first : pick(rng));
+      }
+      h.row_position = h.ids;
+      break;
+    }
     case Positioning::varlen: {
       // Lengths vary around seq, with an empty sequence when batch > 2.
       h.cu_seqlens.push_back(0);
@@ -82,7 +96,14 @@ inline HostPositions make_positions(const CaseSpec& spec) {
       break;
     }
   }
-  h.tokens = static_cast<std::int64_t>(h.row_position.size());
+  h.tokens = static_cast<std::int64_t>(h.row_position.size()) / h.axes;
+  const int axes = spec.config.axes.count();
+  if (h.axes == 1 && axes > 1) {  // one position per token: every axis takes it
+    std::vector<std::int64_t> rows;
+    for (auto p : h.row_position) rows.insert(rows.end(), axes, p);
+    h.row_position = rows;
+    h.axes = axes;
+  }
   for (auto p : h.row_position) h.max_position = std::max(h.max_position, p);
   return h;
 }
@@ -97,10 +118,14 @@ Kokkos::View<std::int64_t*, M> device_copy(const std::vector<std::int64_t>& valu
   return v;
 }
 
-/// Repeats each row position `heads` times: the positions of every (row, head) reference row.
-inline std::vector<std::int64_t> per_head(const std::vector<std::int64_t>& rows, int heads) {
+/// Repeats each row's `axes` positions `heads` times: the positions of every (row, head)
+/// reference row.
+inline std::vector<std::int64_t> per_head(const std::vector<std::int64_t>& rows, int heads,
+                                          int axes = 1) {
   std::vector<std::int64_t> out;
-  for (auto p : rows) out.insert(out.end(), heads, p);
+  for (std::size_t r = 0; r < rows.size(); r += axes)
+    for (int h = 0; h < heads; ++h)
+      out.insert(out.end(), rows.begin() + r, rows.begin() + r + axes);
   return out;
 }
 
@@ -143,6 +168,16 @@ void call_apply(const ExecSpace& space, const Rotary& rotary, const CaseSpec& sp
         run(krope::position_ids{ids});
         break;
       }
+      case Positioning::axis_positions: {
+        Kokkos::View<std::int64_t***, M> ids("axis ids", spec.batch, spec.seq, h.axes);
+        auto host = Kokkos::create_mirror_view(ids);
+        for (int b = 0; b < spec.batch; ++b)
+          for (int t = 0; t < spec.seq; ++t)
+            for (int a = 0; a < h.axes; ++a) host(b, t, a) = h.ids[(b * spec.seq + t) * h.axes + a];
+        Kokkos::deep_copy(ids, host);
+        run(krope::axis_positions{ids});
+        break;
+      }
       default:
         break;
     }
@@ -180,10 +215,10 @@ CaseResult run_on_views(const ExecSpace& space, const CaseSpec& spec, const Host
   result.q_out = to_doubles(q_out);
   result.k_out = to_doubles(k_out);
   const Spectrum s = spectrum(spec.config, max_positions);
-  result.q_ref = reference_rope(spec.config, s, result.q_in, per_head(h.row_position, spec.q_heads),
-                                spec.direction);
-  result.k_ref = reference_rope(spec.config, s, result.k_in, per_head(h.row_position, spec.k_heads),
-                                spec.direction);
+  result.q_ref = reference_rope(spec.config, s, result.q_in,
+                                per_head(h.row_position, spec.q_heads, h.axes), spec.direction);
+  result.k_ref = reference_rope(spec.config, s, result.k_in,
+                                per_head(h.row_position, spec.k_heads, h.axes), spec.direction);
   result.q_error = relative_error(result.q_out, result.q_ref);
   result.k_error = relative_error(result.k_out, result.k_ref);
   return result;
