@@ -73,6 +73,24 @@ void register_variants() {
     c.rotary_dim = rotary_dim;
     register_case<Device, Kind<bf16>>(c, {Path::copy, Path::apply});
   }
+
+  // Multi-axis RoPE at the same shape, (t, h, w) positions of a text-image-text prompt:
+  // Qwen2-VL's chunked M-RoPE sections and Qwen3-VL's interleaved ones.
+  using Axial = Kind<bf16, Layout::bshd, PositionMode::axis_positions>;
+  Case qwen2 = llama("M-RoPE 16,24,24");
+  qwen2.axes = {{16, 24, 24}, AxisLayout::chunked, AxisSpectrum::shared};
+  register_case<Device, Axial>(qwen2, {Path::copy, Path::generic, Path::apply});
+  Case qwen3 = llama("interleaved M-RoPE 24,20,20");
+  qwen3.axes = {{24, 20, 20}, AxisLayout::interleaved, AxisSpectrum::shared};
+  register_case<Device, Axial>(qwen3, {Path::copy, Path::generic, Path::apply});
+
+  // A vision tower's 2-D RoPE (Qwen2-VL: 16 heads of 80, (h, w) axes of 20 pairs each) over
+  // 4096 patches, beside the same shape with one axis.
+  Case vision = make_shape("variants", 1, 4096, 16, 16, 80);
+  register_case<Device, Kind<bf16>>(vision, {Path::copy, Path::generic, Path::apply});
+  vision.variant = "2-D vision 20,20";
+  vision.axes = {{20, 20}, AxisLayout::chunked, AxisSpectrum::per_axis};
+  register_case<Device, Axial>(vision, {Path::copy, Path::generic, Path::apply});
 }
 
 }  // namespace krope::perf

@@ -12,6 +12,7 @@
 
 #include <krope/frequencies.hpp>
 #include <krope/impl/arithmetic.hpp>
+#include <krope/multimodal_positions.hpp>
 #include <krope/spectrum.hpp>
 #include <krope/table.hpp>
 
@@ -54,10 +55,7 @@ class CaseData {
       outputs.template fill_random<Value>(space, 2);
     }
     make_positions();
-    Config config;
-    config.head_dim = c.head_dim;
-    config.rotary_dim = c.rotary_dim;
-    config.pairing = c.pairing;
+    const Config config = c.config();
     spectrum = krope::spectrum(config, max_position + 1);
     if (c.angles == AngleMode::table)
       table = make_table<memory_space, Real>(config, max_position + 1);
@@ -141,9 +139,11 @@ class CaseData {
   Case c;
   Ring<ExecSpace> inputs, outputs, copy_source, copy_destination;
   std::size_t k_offset = 0;
-  std::vector<std::int64_t> host_position;  ///< rotary position of each token row
-  Positions1 token_position;                ///< the same on the device (naive baseline)
+  /// Rotary position of each token row (axes.count() of them a row for axis_positions).
+  std::vector<std::int64_t> host_position;
+  Positions1 token_position;  ///< the same on the device (naive baseline)
   Kokkos::View<std::int64_t**, memory_space> ids;
+  Kokkos::View<std::int64_t***, memory_space> axis_ids;
   Positions1 offsets, cu_seqlens;
   std::int64_t max_position = 0;
   Spectrum spectrum;
@@ -201,12 +201,41 @@ class CaseData {
         Kokkos::deep_copy(cu_seqlens, h);
         break;
       }
+      case PositionMode::axis_positions:
+        make_axis_positions();
+        break;
     }
     max_position = *std::max_element(host_position.begin(), host_position.end());
     token_position = Positions1("krope::perf::token_position", c.tokens());
-    auto h = Kokkos::create_mirror_view(token_position);
-    for (std::int64_t row = 0; row < c.tokens(); ++row) h(row) = host_position[row];
+    auto h = Kokkos::create_mirror_view(token_position);  // the naive baseline: the first axis
+    const int axes = c.axes.count();
+    for (std::int64_t row = 0; row < c.tokens(); ++row) h(row) = host_position[row * axes];
     Kokkos::deep_copy(token_position, h);
+  }
+
+  /// Three axes: every sequence a prompt of text, a 64-wide image grid of about 3/4 of its
+  /// tokens and text (krope::multimodal_positions); two: a patch grid 64 wide, (row, column).
+  void make_axis_positions() {
+    const int axes = c.axes.count();
+    const std::int64_t seq = c.seq, width = std::min<std::int64_t>(seq, 64);
+    std::vector<std::int64_t> sequence;
+    if (axes == 3) {
+      const std::int64_t rows = seq * 3 / 4 / width, before = (seq - rows * width) / 4;
+      sequence = multimodal_positions({PromptSegment::text_tokens(before),
+                                       PromptSegment::grid(1, rows, width),
+                                       PromptSegment::text_tokens(seq - before - rows * width)})
+                     .ids;
+    } else {
+      for (std::int64_t t = 0; t < seq; ++t)
+        for (int a = 0; a < axes; ++a) sequence.push_back(a == 0 ? t / width : t % width);
+    }
+    host_position.clear();
+    for (int b = 0; b < c.batch; ++b)
+      host_position.insert(host_position.end(), sequence.begin(), sequence.end());
+    axis_ids = decltype(axis_ids)("krope::perf::axis_ids", c.batch, seq, axes);
+    auto h = Kokkos::create_mirror_view(axis_ids);
+    for (std::size_t i = 0; i < host_position.size(); ++i) h.data()[i] = host_position[i];
+    Kokkos::deep_copy(axis_ids, h);
   }
 
   std::unique_ptr<NaiveRope<ExecSpace, Value>> naive_;

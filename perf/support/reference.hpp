@@ -65,16 +65,13 @@ struct ErrorSum {
            const std::vector<std::int64_t>& rows, int heads, const std::vector<Value>& in,
            const TensorIndex& in_index, const std::vector<Value>& out,
            const TensorIndex& out_index) {
-    Config config;
-    config.head_dim = c.head_dim;
-    config.rotary_dim = c.rotary_dim;
-    config.pairing = c.pairing;
-    const int d = c.head_dim;
+    const Config config = c.config();
+    const int d = c.head_dim, axes = c.axes.count();
     std::vector<double> x, got;
     std::vector<std::int64_t> positions;
     for (const std::int64_t token : rows)
       for (int h = 0; h < heads; ++h) {
-        positions.push_back(position[token]);
+        for (int a = 0; a < axes; ++a) positions.push_back(position[token * axes + a]);
         for (int lane = 0; lane < d; ++lane) {
           x.push_back(to_double(in[in_index(token, h, lane)]));
           got.push_back(to_double(out[out_index(token, h, lane)]));

@@ -23,7 +23,9 @@ enum class Layout {
   bshd,  ///< [batch][seq][heads][dim], LayoutRight (varlen: [tokens][heads][dim])
   bhsd,  ///< [batch][heads][seq][dim] memory seen as a LayoutStride [batch][seq][heads][dim] View
 };
-enum class PositionMode { contiguous, position_ids, sequence_offsets, varlen };
+/// axis_positions: Case::axes positions per token, laid out as a vision-language prompt (text,
+/// an image grid, text) for three axes, as a patch grid (h, w) for two.
+enum class PositionMode { contiguous, position_ids, sequence_offsets, varlen, axis_positions };
 enum class AngleMode { table, frequencies };
 
 /// The paths each case is measured on, in registration order: the copy and the naive baseline
@@ -68,6 +70,7 @@ struct Case {
   int batch = 1, seq = 1, q_heads = 1, k_heads = 1, head_dim = 128, rotary_dim = 0;
   Pairing pairing = Pairing::half_split;
   Direction direction = Direction::forward;
+  Axes axes = {};  ///< multi-axis RoPE (PositionMode::axis_positions)
   // Filled from the Kind at registration:
   std::string dtype;
   std::size_t value_bytes = 2;
@@ -78,6 +81,15 @@ struct Case {
 
   std::int64_t tokens() const { return std::int64_t(batch) * seq; }
   int rotated() const { return rotary_dim == 0 ? head_dim : rotary_dim; }
+  /// The rotary embedding of the case (theta: the default).
+  Config config() const {
+    Config config;
+    config.head_dim = head_dim;
+    config.rotary_dim = rotary_dim;
+    config.pairing = pairing;
+    config.axes = axes;
+    return config;
+  }
   std::int64_t q_elements() const { return tokens() * q_heads * head_dim; }
   std::int64_t k_elements() const { return tokens() * k_heads * head_dim; }
   /// Bytes one call must move: q and k read once and written once.

@@ -94,6 +94,8 @@ auto positions_of(const Data& d) {
     return krope::position_ids<M>{d.ids, false};
   else if constexpr (Kind::positions == PositionMode::sequence_offsets)
     return krope::sequence_offsets<M>{d.offsets, false};
+  else if constexpr (Kind::positions == PositionMode::axis_positions)
+    return krope::axis_positions<M, 3>{d.axis_ids, false};
   else
     return krope::varlen<M>{d.cu_seqlens, {}, false};
 }
