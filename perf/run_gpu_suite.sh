@@ -68,7 +68,7 @@ host=$(awk '$1 == "host" {print $2}' .carry/prefixes)
 [[ -n "$cuda" ]] || { echo "no staged Kokkos $version (perf/run_gpu_suite.sh --stage)" >&2; exit 2; }
 export PATH=/usr/local/cuda/bin:$PATH
 # The Kokkos install names the CUDA libraries where they are here (/usr/local/cuda/lib/...).
-for lib in libcudart.so stubs/libcuda.so; do
+for lib in libcudart.so stubs/libcuda.so libcublas.so libcusparse.so libcusolver.so; do
   if [[ ! -e /usr/local/cuda/lib/$lib ]]; then
     mkdir -p "$(dirname "/usr/local/cuda/lib/$lib")"
     ln -sf "$(find /usr/local/cuda/ -path "*/$lib" -not -path '/usr/local/cuda/lib/*' | head -n 1)" \
@@ -126,11 +126,13 @@ for step in "$@"; do
       # The examples (those this machine has the dependencies of: no MPI here), built and run
       # through CTest at their CTest sizes, then each at full size.
       configure "build/gpu-$version" "$cuda" "$cuda/bin/nvcc_wrapper" ON
-      examples=(krope_example_quickstart krope_example_decode krope_example_attention)
+      examples=(krope_example_quickstart krope_example_decode krope_example_attention
+        krope_example_multimodal)
       cmake --build "build/gpu-$version" --target "${examples[@]}" -j "$jobs" 2>&1 | tail -n 3
-      ctest --test-dir "build/gpu-$version" -R '^example[.]' --output-on-failure 2>&1 |
+      ctest --test-dir "build/gpu-$version" -R '^example[.](quickstart|decode|attention|multimodal)$' \
+        --output-on-failure 2>&1 |
         tee "$out/examples-$version.log" | tail -n 8
-      for e in quickstart decode attention; do
+      for e in quickstart decode attention multimodal; do
         "build/gpu-$version/examples/$e/$e" 2>&1 | tee -a "$out/examples-$version.log" | tail -n 4
       done
       ;;

@@ -143,7 +143,7 @@ class CaseData {
   std::vector<std::int64_t> host_position;
   Positions1 token_position;  ///< the same on the device (naive baseline)
   Kokkos::View<std::int64_t**, memory_space> ids;
-  Kokkos::View<std::int64_t***, memory_space> axis_ids;
+  Kokkos::View<std::int64_t***, Kokkos::LayoutRight, memory_space> axis_ids;  ///< [b][t][axes]
   Positions1 offsets, cu_seqlens;
   std::int64_t max_position = 0;
   Spectrum spectrum;

@@ -204,8 +204,13 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
                                   : TokensInner  ? Tuning::heads_outer_block_threads
                                                  : Tuning::block_threads,
                                   Angles::staged ? Tuning::staged_min_blocks_per_sm_bound
-                                  : TokensInner  ? Tuning::heads_outer_min_blocks_per_sm_bound
-                                                 : Tuning::min_blocks_per_sm_bound)
+                                  : TokensInner
+                                      ? (is_axis_tokens<Tokens>::value
+                                             ? Tuning::axes_heads_outer_min_blocks_per_sm_bound
+                                             : Tuning::heads_outer_min_blocks_per_sm_bound)
+                                  : is_axis_tokens<Tokens>::value
+                                      ? Tuning::axes_min_blocks_per_sm_bound
+                                      : Tuning::min_blocks_per_sm_bound)
     rotary_vec16_kernel(const RotaryArgs<T, Angles, Tokens> a) {
   using Real = arithmetic_t<T>;
   constexpr int V = Vector<T>::width;

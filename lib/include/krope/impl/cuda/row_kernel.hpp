@@ -32,7 +32,9 @@ struct RowArgs : RotationArgs<T, Angles, Tokens> {
 
 /// Block (items, rows): threadIdx.x = vector pair in the row, threadIdx.y = row in the block.
 template <class Tuning, int Rank, class T, class Angles, class Tokens>
-__global__ void __launch_bounds__(Tuning::block_threads, Tuning::min_blocks_per_sm_bound)
+__global__ void __launch_bounds__(Tuning::block_threads, is_axis_tokens<Tokens>::value
+                                                             ? Tuning::axes_min_blocks_per_sm_bound
+                                                             : Tuning::min_blocks_per_sm_bound)
     rotary_rows_kernel(const RowArgs<T, Angles, Tokens> a) {
   static_assert(!Angles::staged, "the row kernel reads table rows");
   using Real = arithmetic_t<T>;
