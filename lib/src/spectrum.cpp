@@ -278,17 +278,17 @@ void validate_axes(const Config& config) {
 }
 
 // Each axis its own plain spectrum over its own pairs: the k-th pair of axis a gets
-// theta^(-2k / (2 n_a)), k counted in pair order (either layout).
+// plain(theta, 2 n_a)[k] = theta^(-2k / (2 n_a)), k counted in pair order (either layout).
 Spectrum per_axis(const Config& config) {
   const Impl::AxisMap map = Impl::axis_map(config.axes);
   const int half = config.rotated_lanes() / 2;
+  std::vector<std::vector<double>> of_axis;
+  for (int n : config.axes.pairs) of_axis.push_back(plain(config.theta, 2 * n));
   Spectrum out{std::vector<double>(half), 1.0};
   int seen[Axes::max_axes] = {};
   for (int j = 0; j < half; ++j) {
     const int a = map.axis_of(j);
-    const int k = seen[a]++;
-    out.inv_freq[j] =
-        1.0 / std::pow(config.theta, static_cast<double>(2 * k) / (2.0 * config.axes.pairs[a]));
+    out.inv_freq[j] = of_axis[a][seen[a]++];
   }
   return out;
 }
