@@ -190,7 +190,9 @@ void multi_axis_grid() {
             // Enough elements that the norm-wise error is near its expectation (the bf16
             // bound is within a few percent of it).
             spec.seq = 16;
-            spec.q_heads = 4;
+            // Odd q heads now and then: the CUDA row kernel then rotates one row a thread
+            // where it otherwise takes two.
+            spec.q_heads = index % 4 == 3 ? 5 : 4;
             spec.k_heads = 4;
             spec.seed = seed + index++;
             const CaseResult r = run_case<Space, T>(spec);

@@ -117,6 +117,26 @@ KOKKOS_FORCEINLINE_FUNCTION std::int64_t position_of(const AxisCoord& c, const A
   return c.on_axis(map.axis_of(pair));
 }
 
+/// A token's positions left in its ids, each read when a pair asks for its axis (on_axis): the
+/// CUDA kernels' threads need one or two of a token's axes (a chunk of a chunked layout lies in
+/// one section), and holding all of them cost registers and with them occupancy.
+template <class Ids>
+struct DeferredAxisCoord {
+  Ids ids;                ///< [batch][seq][axes] or [tokens][axes]
+  std::int64_t first, t;  ///< (b, t), or (token, unused) for [tokens][axes] ids
+  KOKKOS_FORCEINLINE_FUNCTION std::int64_t on_axis(int a) const {
+    if constexpr (Ids::rank == 3)
+      return ids(first, t, a);
+    else
+      return ids(first, a);
+  }
+};
+template <class Ids>
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t position_of(const DeferredAxisCoord<Ids>& c,
+                                                     const AxisMap& map, int pair) {
+  return c.on_axis(map.axis_of(pair));
+}
+
 /// [batch][seq] data (Rank 3 ids: [batch][seq][axes]) or packed [tokens] data (Rank 2 ids:
 /// [tokens][axes]), positions ids(b, t, a) / ids(token, a).
 template <class MemorySpace, int Rank>
@@ -142,6 +162,16 @@ struct AxisTokens {
     for (int a = 0; a < AxisMap::max_axes; ++a)
       if (a < axes) c.position[a] = ids(b, t, a);
     return c;
+  }
+  /// The same token's positions, read axis by axis when asked.
+  using deferred_type = DeferredAxisCoord<typename axis_positions<MemorySpace, Rank>::ids_type>;
+  KOKKOS_FORCEINLINE_FUNCTION deferred_type deferred(std::int64_t token) const {
+    static_assert(Rank == 2, "packed tokens");
+    return {ids, token, 0};
+  }
+  KOKKOS_FORCEINLINE_FUNCTION deferred_type deferred(std::int64_t b, std::int64_t t) const {
+    static_assert(Rank == 3, "(b, t) splits [batch][seq] tokens");
+    return {ids, b, t};
   }
 };
 

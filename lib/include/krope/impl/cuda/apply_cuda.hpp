@@ -175,15 +175,34 @@ bool launch_vec16(const Kokkos::Cuda& space, const R& r) {
         const std::int64_t largest = std::max(args.q_rows, args.k_rows);
         args.q_by_heads = DivMod(r.q_heads, largest);
         args.k_by_heads = DivMod(r.k_heads, largest);
+        // Positions read from memory: a thread may rotate several rows of one token
+        // (tuning.hpp), so that more bytes are in flight while it waits for the id and then for
+        // the table row it names; one row where the heads do not divide.
+        using Rows = typename Access::type;
+        int unit = 1;
+        auto pick = [&](auto layout) {
+          constexpr AxesKernel L = decltype(layout)::value;
+          constexpr int n = rows_per_thread<Tuning, Tokens, L>();
+          if (r.q_heads % n != 0 || r.k_heads % n != 0)
+            return &rotary_rows_kernel<Tuning, rank, 1, L, T, Rows, Tokens>;
+          unit = n;
+          return &rotary_rows_kernel<Tuning, rank, n, L, T, Rows, Tokens>;
+        };
+        const auto kernel = [&] {
+          if constexpr (is_axis_tokens<Tokens>::value)
+            return r.axes.interleaved ? pick(axes_kernel<AxesKernel::interleaved>{})
+                                      : pick(axes_kernel<AxesKernel::chunked>{});
+          else
+            return pick(axes_kernel<AxesKernel::one>{});
+        }();
         RowShape shape;
-        if (!choose_row_shape<Tuning>(prop.multiProcessorCount, args.q_rows, args.k_rows, items,
-                                      shape))
+        if (!choose_row_shape<Tuning>(prop.multiProcessorCount, args.q_rows / unit,
+                                      args.k_rows / unit, items, shape))
           return false;
         args.q_blocks = shape.q_blocks;
         launch_in_region([&] {
-          return launch_with_carveout(
-              &rotary_rows_kernel<Tuning, rank, T, typename Access::type, Tokens>, shape.grid,
-              shape.block, 0, space.cuda_stream(), 0, args);
+          return launch_with_carveout(kernel, shape.grid, shape.block, 0, space.cuda_stream(), 0,
+                                      args);
         });
         return true;
       }

@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 namespace krope::Impl::cuda {
 
@@ -54,24 +55,42 @@ struct TableRows {
   std::int64_t row_stride = 0;
 
   /// The two chunks of H = V/2 values at pairs chunk_a and chunk_b of the token's rows: one
-  /// row (its position), or with several axes each chunk from the row of its axis's position,
-  /// pair by pair where a chunk spans axes (interleaved sections: up to three rows).
+  /// row (its position), or with several axes each chunk from the row of its axis's position.
   template <int H, class Coord>
   __device__ __forceinline__ void load(const Coord& coord, const AxisMap& axes, int chunk_a,
                                        int chunk_b, Real* c, Real* s) const {
     if constexpr (std::is_same<Coord, TokenCoord>::value) {
-      const std::int64_t row = coord.position * row_stride;
-      load_reals<H, true>(cos + row + chunk_a, c);
-      load_reals<H, true>(cos + row + chunk_b, c + H);
-      load_reals<H, true>(sin + row + chunk_a, s);
-      load_reals<H, true>(sin + row + chunk_b, s + H);
+      load_row<H>(coord.position * row_stride, chunk_a, chunk_b, c, s);
+    } else if (axes.interleaved) {
+      // Interleaved sections: a chunk's pairs follow all three axes (pair j: axis j % 3 below
+      // 3 n_a). A token whose three positions agree (text) reads one row, as plain RoPE does;
+      // any other reads each chunk from the three rows and picks lane by lane: six vector
+      // reads a chunk instead of eight scalar ones.
+      const std::int64_t p0 = coord.on_axis(0), p1 = coord.on_axis(1), p2 = coord.on_axis(2);
+      if (p0 == p1 && p1 == p2) {
+        load_row<H>(p0 * row_stride, chunk_a, chunk_b, c, s);
+      } else {
+        const std::int64_t rows[3] = {p0 * row_stride, p1 * row_stride, p2 * row_stride};
+        pick_lanes<H>(rows, axes, chunk_a, c, s);
+        pick_lanes<H>(rows, axes, chunk_b, c + H, s + H);
+      }
     } else {
       load_chunk<H>(coord, axes, chunk_a, c, s);
       load_chunk<H>(coord, axes, chunk_b, c + H, s + H);
     }
   }
   template <int H>
-  __device__ __forceinline__ void load_chunk(const AxisCoord& coord, const AxisMap& axes, int first,
+  __device__ __forceinline__ void load_row(std::int64_t row, int chunk_a, int chunk_b, Real* c,
+                                           Real* s) const {
+    load_reals<H, true>(cos + row + chunk_a, c);
+    load_reals<H, true>(cos + row + chunk_b, c + H);
+    load_reals<H, true>(sin + row + chunk_a, s);
+    load_reals<H, true>(sin + row + chunk_b, s + H);
+  }
+  /// Chunked sections: a chunk inside one section reads its axis's row (the token's id of that
+  /// axis alone); one that spans sections goes pair by pair.
+  template <int H, class Coord>
+  __device__ __forceinline__ void load_chunk(const Coord& coord, const AxisMap& axes, int first,
                                              Real* c, Real* s) const {
     if (axes.one_axis(first, H)) {
       const std::int64_t row = position_of(coord, axes, first) * row_stride;
@@ -84,6 +103,23 @@ struct TableRows {
         c[m] = fetch<true>(cos + row + first + m);
         s[m] = fetch<true>(sin + row + first + m);
       }
+    }
+  }
+  /// The H pairs from `first`, each from the row of its axis (rows[a]: axis a's row offset).
+  template <int H>
+  __device__ __forceinline__ void pick_lanes(const std::int64_t (&rows)[3], const AxisMap& axes,
+                                             int first, Real* c, Real* s) const {
+    Real from_c[3][H], from_s[3][H];
+#pragma unroll
+    for (int a = 0; a < 3; ++a) {
+      load_reals<H, true>(cos + rows[a] + first, from_c[a]);
+      load_reals<H, true>(sin + rows[a] + first, from_s[a]);
+    }
+#pragma unroll
+    for (int m = 0; m < H; ++m) {
+      const int a = axes.axis_of(first + m);
+      c[m] = a == 0 ? from_c[0][m] : a == 1 ? from_c[1][m] : from_c[2][m];
+      s[m] = a == 0 ? from_s[0][m] : a == 1 ? from_s[1][m] : from_s[2][m];
     }
   }
 };
@@ -150,6 +186,26 @@ __device__ __forceinline__ std::int64_t token_offset(const std::int64_t (&stride
   else
     return token * stride[0];
 }
+
+/// The token's position(s) as the kernels read them: one-position maps look it up; multi-axis
+/// maps hand back the token's ids, read axis by axis as its chunks of pairs ask.
+template <int Rank, class Tokens>
+__device__ __forceinline__ auto kernel_coord(const Tokens& tokens, std::int64_t token,
+                                             std::int64_t b, std::int64_t t) {
+  if constexpr (is_axis_tokens<Tokens>::value) {
+    if constexpr (Rank == 4)
+      return tokens.deferred(b, t);
+    else
+      return tokens.deferred(token);
+  } else {
+    if constexpr (Rank == 4)
+      return tokens(b, t);
+    else
+      return tokens(token);
+  }
+}
+template <int Rank, class Tokens>
+using kernel_coord_t = decltype(kernel_coord<Rank>(std::declval<const Tokens&>(), 0, 0, 0));
 
 /// Rotates the two vectors of one head row by the thread's cos/sin (c[i], s[i] for i < V):
 ///   half_split:  lane i of lo pairs with lane i of hi, by c[i].
@@ -275,13 +331,8 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
   }
 
   // 2. The token's position, and the cos/sin of this thread's lanes: two chunks of V/2 per row.
-  coord_t<Tokens> coord{};
-  if (live_token) {
-    if constexpr (Rank == 4)
-      coord = a.tokens(b, t);
-    else
-      coord = a.tokens(token);
-  }
+  kernel_coord_t<Rank, Tokens> coord{};
+  if (live_token) coord = kernel_coord<Rank>(a.tokens, token, b, t);
   constexpr int H = V / 2;
   const int chunk_a = a.interleaved ? x * H : x * V;
   const int chunk_b = a.interleaved ? a.quarter + x * H : x * V + H;

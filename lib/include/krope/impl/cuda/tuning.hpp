@@ -29,11 +29,24 @@ struct RotaryTuning {
   /// Second __launch_bounds__ argument (resident blocks per SM the register budget must allow):
   /// 6 blocks of 256 caps the table kernels at 40 registers (no spills), 1536 threads per SM.
   static constexpr int min_blocks_per_sm_bound = 6;
-  /// Multi-axis tokens (axis_positions) keep the axis map and several positions live: at 40
-  /// registers their table kernels spilled (40-72-byte stacks); at 64 (4 blocks of 256, or 2 of
-  /// 512) none do. H200, bf16: Qwen2-VL M-RoPE 77.3 -> 82.7% of copy, 2-D vision 67.9 -> 79.0%.
+  /// The token kernel for multi-axis tokens (axis_positions), which keeps several positions
+  /// live: at 40 registers it spilled (40-72-byte stacks); at 64 (4 blocks of 256, or 2 of 512)
+  /// it does not.
   static constexpr int axes_min_blocks_per_sm_bound = 4;
   static constexpr int axes_heads_outer_min_blocks_per_sm_bound = 2;
+  /// The row kernel when a token's positions are read from memory (position ids, multi-axis
+  /// ids): each thread waits for the id, then for the table row it names. Rows per thread (of
+  /// one token, sharing its cos/sin: more bytes in flight per thread) and register bounds,
+  /// measured on the H200 (bf16, Llama shape, % of copy):
+  ///   position ids: 1 row at 40 registers 83.7%, 2 rows at 48 91.4%;
+  ///   interleaved M-RoPE: 1 row at 64 76.8%, 2 rows at 64 92.7%;
+  ///   chunked M-RoPE: 1 row at 40 93.0%, 2 rows at 48 90.6% or at 64 92.1%.
+  static constexpr int id_rows_per_thread = 2;
+  static constexpr int id_min_blocks_per_sm_bound = 5;
+  static constexpr int chunked_axes_rows_per_thread = 1;
+  static constexpr int chunked_axes_min_blocks_per_sm_bound = 6;
+  static constexpr int interleaved_axes_rows_per_thread = 2;
+  static constexpr int interleaved_axes_min_blocks_per_sm_bound = 4;
   /// The same three limits for angles evaluated in the kernel (table-free), whose threads also
   /// stage their block's cos/sin rows in shared memory: the fp64 series needs more registers.
   static constexpr int staged_block_threads = 256;
