@@ -166,6 +166,37 @@ TEST(TEST_CATEGORY, bad_axes_throw) {
   }
 }
 
+/// Hand-built Tables and Frequencies are checked when built, naming what is wrong: values per
+/// position that are not rotary_dim / 2, rotary_dim 0 or past head_dim, cos and sin of two
+/// shapes, axes that do not describe the pairs. A valid one builds.
+TEST(TEST_CATEGORY, hand_built_angle_sources_throw) {
+  using Values = Table<Memory>::values_type;
+  const Values cos("cos", 16, 32), sin("sin", 16, 32), short_sin("sin", 8, 32);
+  Axes three_axes;
+  three_axes.pairs = {8, 12, 12};
+  Axes wrong_sum;
+  wrong_sum.pairs = {8, 8, 8};
+  auto table = [&](int head_dim, int rotary_dim, const Values& s, const Axes& axes) {
+    return Table<Memory>(head_dim, rotary_dim, Pairing::half_split, 1.0, cos, s, axes);
+  };
+  EXPECT_EQ(table(64, 64, sin, three_axes).axes().count(), 3);
+  expect_rejected([&] { table(64, 48, sin, {}); }, "32 values per position, rotary_dim 48", {});
+  expect_rejected([&] { table(64, 0, sin, {}); }, "rotary_dim must be positive", {});
+  expect_rejected([&] { table(48, 64, sin, {}); }, "rotary_dim must be even, >= 0 and <= head_dim",
+                  {});
+  expect_rejected([&] { table(64, 64, short_sin, {}); }, "cos and sin must have the same shape",
+                  {});
+  expect_rejected([&] { table(64, 64, sin, wrong_sum); }, "axes.pairs sum to 24", {});
+
+  const Frequencies<Memory>::values_type inv_freq("inv_freq", 32);
+  auto frequencies = [&](int rotary_dim, const Axes& axes) {
+    return Frequencies<Memory>(64, rotary_dim, Pairing::half_split, 1.0, inv_freq, axes);
+  };
+  EXPECT_EQ(frequencies(64, three_axes).rotary_dim(), 64);
+  expect_rejected([&] { frequencies(32, {}); }, "32 values per position, rotary_dim 32", {});
+  expect_rejected([&] { frequencies(64, wrong_sum); }, "axes.pairs sum to 24", {});
+}
+
 /// axis_positions of the wrong shape or axis count, or outside the table: rejected before
 /// anything is written.
 TEST(TEST_CATEGORY, bad_axis_positions_throw_before_writing) {

@@ -306,6 +306,19 @@ void validate(const Config& config) {
   validate_axes(config);
 }
 
+void validate_angle_source(const char* owner, int head_dim, int rotary_dim, std::int64_t pairs,
+                           const Axes& axes) {
+  if (rotary_dim <= 0) fail(owner, ": rotary_dim must be positive (got ", rotary_dim, ")");
+  if (pairs != rotary_dim / 2)
+    fail(owner, ": ", pairs, " values per position, rotary_dim ", rotary_dim, " has ",
+         rotary_dim / 2, " pairs");
+  Config c;
+  c.head_dim = head_dim;
+  c.rotary_dim = rotary_dim;
+  c.axes = axes;
+  validate(c);
+}
+
 Spectrum spectrum(const Config& config, std::int64_t seq_len) {
   validate(config);
   if (seq_len < 0) fail("seq_len must be >= 0 (got ", seq_len, ")");

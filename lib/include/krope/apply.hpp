@@ -132,14 +132,7 @@ void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, co
   const bool in_place = exactly_aliased(q, q_out) && exactly_aliased(k, k_out);
 
   const PositionLimit limit = position_limit(rotary);
-  const int axes = rotary.axes().count();
-  if (axes > 1) {  // make_table / make_frequencies checked them; a hand-built one may not be
-    Config shape;
-    shape.head_dim = head_dim;
-    shape.rotary_dim = rotary.rotary_dim();
-    shape.axes = rotary.axes();
-    validate(shape);
-  }
+  const int axes = rotary.axes().count();  // valid: the Table / Frequencies constructor checked
   auto make = [&](auto tokens, std::int64_t token_count) {
     using Tokens = decltype(tokens);
     auto angles = angles_of<Real>(rotary);

@@ -22,6 +22,8 @@ class Frequencies {
   using values_type = Kokkos::View<double*, MemorySpace>;
 
   Frequencies() = default;
+  /// Throws std::invalid_argument unless inv_freq holds rotary_dim / 2 values and the shape and
+  /// axes are valid (as validate checks a Config).
   Frequencies(int head_dim, int rotary_dim, Pairing pairing, double attention_factor,
               values_type inv_freq, Axes axes = {})
       : head_dim_(head_dim),
@@ -29,7 +31,10 @@ class Frequencies {
         pairing_(pairing),
         attention_factor_(attention_factor),
         axes_(std::move(axes)),
-        inv_freq_(inv_freq) {}
+        inv_freq_(inv_freq) {
+    validate_angle_source("krope::Frequencies", head_dim, rotary_dim,
+                          static_cast<std::int64_t>(inv_freq_.extent(0)), axes_);
+  }
 
   int head_dim() const { return head_dim_; }
   int rotary_dim() const { return rotary_dim_; }

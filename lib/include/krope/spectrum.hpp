@@ -60,6 +60,12 @@ struct Spectrum {
 /// naming the offending argument. Every public entry point calls it before touching memory.
 void validate(const Config& config);
 
+/// Checks what an angle source (Table, Frequencies) is built for, as validate does for a
+/// Config: head_dim, its rotated lanes R (positive), `pairs` = R/2 values per position, and axes
+/// that describe the R/2 pairs. Throws std::invalid_argument naming `owner` and the argument.
+void validate_angle_source(const char* owner, int head_dim, int rotary_dim, std::int64_t pairs,
+                           const Axes& axes);
+
 /// The spectrum of `config` for a sequence of `seq_len` tokens (0 = unknown / at init time).
 /// Only dynamic_ntk and longrope depend on seq_len. Throws std::invalid_argument naming the
 /// argument when the Config or the scaling parameters of its kind are invalid.

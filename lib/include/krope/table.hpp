@@ -26,6 +26,8 @@ class Table {
   using values_type = Kokkos::View<Real**, Kokkos::LayoutRight, MemorySpace>;
 
   Table() = default;
+  /// Throws std::invalid_argument unless cos and sin are [positions][rotary_dim / 2] and the
+  /// shape and axes are valid (as validate checks a Config).
   Table(int head_dim, int rotary_dim, Pairing pairing, double attention_factor, values_type cos,
         values_type sin, Axes axes = {})
       : head_dim_(head_dim),
@@ -34,7 +36,12 @@ class Table {
         attention_factor_(attention_factor),
         axes_(std::move(axes)),
         cos_(cos),
-        sin_(sin) {}
+        sin_(sin) {
+    validate_angle_source("krope::Table", head_dim, rotary_dim,
+                          static_cast<std::int64_t>(cos_.extent(1)), axes_);
+    if (sin_.extent(0) != cos_.extent(0) || sin_.extent(1) != cos_.extent(1))
+      throw std::invalid_argument("krope::Table: cos and sin must have the same shape");
+  }
 
   int head_dim() const { return head_dim_; }
   /// Rotated lanes R (head_dim when the config's rotary_dim was 0).
