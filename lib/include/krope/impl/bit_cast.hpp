@@ -15,7 +15,9 @@ KOKKOS_FORCEINLINE_FUNCTION To bit_cast(const From& from) {
   static_assert(sizeof(To) == sizeof(From) && std::is_trivially_copyable<From>::value,
                 "bit_cast: same size, trivially copyable");
   To to;
-  std::memcpy(&to, &from, sizeof(To));
+  // Through void*: To may be a wrapper with its own copy operations (Kokkos' half_t), whose bits
+  // are still its one member's.
+  std::memcpy(static_cast<void*>(&to), static_cast<const void*>(&from), sizeof(To));
   return to;
 }
 
