@@ -65,8 +65,9 @@ void register_variants() {
       llama("out of place"), all_paths);
 
   // Partial rotary whose half is not whole 16-byte vectors (StableLM / Pythia: 0.25 of head 80;
-  // 0.25 and 0.75 of head 96) and one that is (R = 40: 20 pairs): the public path, which the CUDA
-  // specialization hands to the portable kernel when R/2 is not a multiple of 8 lanes.
+  // 0.5 of head 80; 0.25 and 0.75 of head 96): the public path, which the CUDA specialization
+  // hands to the portable kernel (R/2 is not a multiple of 8 lanes), whose chunks then shrink to
+  // 4 bytes (R = 20) or 8 bytes (R = 40, 24, 72).
   for (const auto& [head_dim, rotary_dim] : {std::pair{80, 20}, {80, 40}, {96, 24}, {96, 72}}) {
     Case c = llama("partial R=" + std::to_string(rotary_dim));
     c.head_dim = head_dim;

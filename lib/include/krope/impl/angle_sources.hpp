@@ -9,6 +9,7 @@
 #include <krope/table.hpp>
 
 #include <Kokkos_Core.hpp>
+#include <cstddef>
 #include <cstdint>
 
 namespace krope::Impl {
@@ -25,8 +26,8 @@ struct TableAngles {
     c = cos(pos, pair);
     s = sin(pos, pair);
   }
-  /// cos/sin of the N pairs first, first + 1, ...: two runs of the row (16-byte packs when
-  /// Packed: the caller checked `packable`).
+  /// cos/sin of the N pairs first, first + 1, ...: two runs of the row (packs when Packed: the
+  /// caller checked `packable`, and `first` is a multiple of N).
   template <int N, bool Packed>
   KOKKOS_FORCEINLINE_FUNCTION void run(std::int64_t pos, int first, Real (&c)[N],
                                        Real (&s)[N]) const {
@@ -34,12 +35,13 @@ struct TableAngles {
     portable::load_lanes<access, N>(&cos(pos, first), 1, c);
     portable::load_lanes<access, N>(&sin(pos, first), 1, s);
   }
-  /// Rows that start on 16-byte boundaries (runs of N pairs then do too when N * sizeof(Real)
-  /// is a multiple of 16).
-  bool packable() const {
-    return reinterpret_cast<std::uintptr_t>(cos.data()) % 16 == 0 &&
-           reinterpret_cast<std::uintptr_t>(sin.data()) % 16 == 0 &&
-           (cos.stride(0) * sizeof(Real)) % 16 == 0 && (sin.stride(0) * sizeof(Real)) % 16 == 0;
+  /// Rows that start on `bytes` boundaries: runs of N pairs at multiples of N, read as packs of
+  /// `bytes` (row_access.hpp), then do too. A table of R/2 = 10 floats a row takes 8-byte packs.
+  bool packable(std::size_t bytes) const {
+    return reinterpret_cast<std::uintptr_t>(cos.data()) % bytes == 0 &&
+           reinterpret_cast<std::uintptr_t>(sin.data()) % bytes == 0 &&
+           (cos.stride(0) * sizeof(Real)) % bytes == 0 &&
+           (sin.stride(0) * sizeof(Real)) % bytes == 0;
   }
 };
 
@@ -63,7 +65,7 @@ struct ComputedAngles {
                                        Real (&s)[N]) const {
     for (int i = 0; i < N; ++i) (*this)(pos, first + i, c[i], s[i]);
   }
-  bool packable() const { return true; }
+  bool packable(std::size_t) const { return true; }
 };
 
 template <class Real, class MemorySpace, class TableReal>

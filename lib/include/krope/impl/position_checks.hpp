@@ -116,13 +116,18 @@ void check_axis_range(const ExecSpace& space, const axis_positions<M, Rank>& p,
 // Each overload validates one position mode for q/k of `batch` sequences of `seq_len` tokens
 // (rank 4) or `tokens` packed tokens (varlen) and returns the device token map.
 
+/// The split of batch x seq_len tokens into (b, t).
+inline SequenceSplit split_of(std::int64_t batch, std::int64_t seq_len) {
+  return {seq_len > 0 ? seq_len : 1, batch * seq_len};
+}
+
 template <class ExecSpace>
-ContiguousTokens tokens_for(const ExecSpace&, const contiguous& p, std::int64_t /*batch*/,
+ContiguousTokens tokens_for(const ExecSpace&, const contiguous& p, std::int64_t batch,
                             std::int64_t seq_len, const PositionLimit& limit) {
   if (p.offset < 0 || (seq_len > 0 && !inside(p.offset, seq_len, limit.end)))
     throw_position_error("contiguous offset " + std::to_string(p.offset), p.offset,
                          last_position(p.offset, seq_len), limit);
-  return {seq_len > 0 ? seq_len : 1, p.offset};
+  return {split_of(batch, seq_len), p.offset};
 }
 
 template <class ExecSpace, class M>
@@ -138,7 +143,7 @@ OffsetTokens<M> tokens_for(const ExecSpace& space, const sequence_offsets<M>& p,
     if (r.min_val < 0 || !inside(r.max_val, seq_len, limit.end))
       throw_position_error("sequence_offsets", r.min_val, last_position(r.max_val, seq_len), limit);
   }
-  return {seq_len > 0 ? seq_len : 1, p.offsets};
+  return {split_of(batch, seq_len), p.offsets};
 }
 
 template <class ExecSpace, class M>
@@ -156,7 +161,7 @@ IdTokens<M> tokens_for(const ExecSpace& space, const position_ids<M>& p, std::in
     if (r.min_val < 0 || r.max_val >= limit.end)
       throw_position_error("position_ids", r.min_val, std::to_string(r.max_val), limit);
   }
-  return {seq_len > 0 ? seq_len : 1, p.ids};
+  return {split_of(batch, seq_len), p.ids};
 }
 
 /// Varlen checks copy cu_seqlens and offsets ([batch+1] and [batch] values) to the host.
@@ -210,7 +215,7 @@ AxisTokens<M, 3> tokens_for(const ExecSpace& space, const axis_positions<M, 3>& 
         std::to_string(batch) + "][" + std::to_string(seq_len) + "] and the rotary has " +
         std::to_string(axes) + (axes == 1 ? " axis" : " axes"));
   check_axis_range(space, p, limit);
-  return {seq_len > 0 ? seq_len : 1, p.ids, axes};
+  return {split_of(batch, seq_len), p.ids, axes};
 }
 
 /// Packed tokens: ids [tokens][axes].
@@ -224,7 +229,7 @@ AxisTokens<M, 2> tokens_for(const ExecSpace& space, const axis_positions<M, 2>& 
         std::to_string(p.ids.extent(1)) + "], q holds " + std::to_string(tokens) +
         " tokens and the rotary has " + std::to_string(axes) + (axes == 1 ? " axis" : " axes"));
   check_axis_range(space, p, limit);
-  return {1, p.ids, axes};
+  return {p.ids, axes};
 }
 
 /// The one-position modes take no axis count: every axis of a multi-axis rotary takes the

@@ -2,10 +2,14 @@
 /// \file token_positions.hpp
 /// Device-side maps from a flat token index to (sequence, index in sequence, position), one per
 /// position mode of positions.hpp. Kernels run over tokens; these say where each one sits.
-/// Multi-axis maps (axis_positions) give a position per axis, and `position_of` the one a pair
-/// turns by.
+/// Maps of [batch][seq] data own the split of a token into (b, t) (`split`, a multiply-high),
+/// and give the position from (b, t): the kernels address the token's rows with (b, t) first
+/// and look its position up (which may load an id) once those loads are in flight. Maps of
+/// packed [tokens] data give everything from the token. Multi-axis maps (axis_positions) give a
+/// position per axis, and `position_of` the one a pair turns by.
 
 #include <krope/impl/axis_map.hpp>
+#include <krope/impl/div_mod.hpp>
 #include <krope/positions.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -21,14 +25,22 @@ struct TokenCoord {
   std::int64_t position;  ///< rotary position
 };
 
-/// [batch][seq] data, position t + offset.
-struct ContiguousTokens {
-  std::int64_t seq_len, offset;
-  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
-    const std::int64_t b = token / seq_len;
-    return (*this)(b, token - b * seq_len);
+/// A [batch][seq] map's split of a token into (b, t), b = token / seq_len.
+struct SequenceSplit {
+  DivMod by_seq;
+  SequenceSplit() = default;
+  SequenceSplit(std::int64_t seq_len, std::int64_t tokens) : by_seq(seq_len, tokens) {}
+  KOKKOS_FORCEINLINE_FUNCTION void split(std::int64_t token, std::int64_t& b,
+                                         std::int64_t& t) const {
+    by_seq(token, b, t);
   }
-  /// Sequence b and index t already known (the CUDA kernel splits tokens by a multiply-high).
+};
+
+/// [batch][seq] data, position t + offset.
+struct ContiguousTokens : SequenceSplit {
+  std::int64_t offset = 0;
+  ContiguousTokens() = default;
+  ContiguousTokens(SequenceSplit s, std::int64_t offset_) : SequenceSplit(s), offset(offset_) {}
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t b, std::int64_t t) const {
     return {b, t, t + offset};
   }
@@ -36,13 +48,11 @@ struct ContiguousTokens {
 
 /// [batch][seq] data, position t + offsets(b).
 template <class MemorySpace>
-struct OffsetTokens {
-  std::int64_t seq_len;
+struct OffsetTokens : SequenceSplit {
   Kokkos::View<const std::int64_t*, MemorySpace> offsets;
-  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
-    const std::int64_t b = token / seq_len;
-    return (*this)(b, token - b * seq_len);
-  }
+  OffsetTokens() = default;
+  OffsetTokens(SequenceSplit s, Kokkos::View<const std::int64_t*, MemorySpace> o)
+      : SequenceSplit(s), offsets(o) {}
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t b, std::int64_t t) const {
     return {b, t, t + offsets(b)};
   }
@@ -50,13 +60,11 @@ struct OffsetTokens {
 
 /// [batch][seq] data, position ids(b, t).
 template <class MemorySpace>
-struct IdTokens {
-  std::int64_t seq_len;
+struct IdTokens : SequenceSplit {
   Kokkos::View<const std::int64_t**, MemorySpace> ids;
-  KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t token) const {
-    const std::int64_t b = token / seq_len;
-    return (*this)(b, token - b * seq_len);
-  }
+  IdTokens() = default;
+  IdTokens(SequenceSplit s, Kokkos::View<const std::int64_t**, MemorySpace> i)
+      : SequenceSplit(s), ids(i) {}
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t b, std::int64_t t) const {
     return {b, t, ids(b, t)};
   }
@@ -137,41 +145,45 @@ KOKKOS_FORCEINLINE_FUNCTION std::int64_t position_of(const DeferredAxisCoord<Ids
   return c.on_axis(map.axis_of(pair));
 }
 
-/// [batch][seq] data (Rank 3 ids: [batch][seq][axes]) or packed [tokens] data (Rank 2 ids:
-/// [tokens][axes]), positions ids(b, t, a) / ids(token, a).
+/// Positions ids(b, t, a) of [batch][seq] data (Rank 3 ids: [batch][seq][axes]), or
+/// ids(token, a) of packed [tokens] data (Rank 2 ids: [tokens][axes]).
 template <class MemorySpace, int Rank>
-struct AxisTokens {
-  std::int64_t seq_len;  ///< Rank 3 only
-  typename axis_positions<MemorySpace, Rank>::ids_type ids;
-  int axes;
+struct AxisTokens;
 
-  KOKKOS_FORCEINLINE_FUNCTION AxisCoord operator()(std::int64_t token) const {
-    if constexpr (Rank == 3) {
-      const std::int64_t b = token / seq_len;
-      return (*this)(b, token - b * seq_len);
-    } else {
-      AxisCoord c{0, token, {0, 0, 0, 0}};
-      for (int a = 0; a < AxisMap::max_axes; ++a)
-        if (a < axes) c.position[a] = ids(token, a);
-      return c;
-    }
-  }
+template <class MemorySpace>
+struct AxisTokens<MemorySpace, 3> : SequenceSplit {
+  using ids_type = typename axis_positions<MemorySpace, 3>::ids_type;
+  ids_type ids;
+  int axes = 1;
+  AxisTokens() = default;
+  AxisTokens(SequenceSplit s, ids_type i, int a) : SequenceSplit(s), ids(i), axes(a) {}
   KOKKOS_FORCEINLINE_FUNCTION AxisCoord operator()(std::int64_t b, std::int64_t t) const {
-    static_assert(Rank == 3, "(b, t) splits [batch][seq] tokens");
     AxisCoord c{b, t, {0, 0, 0, 0}};
     for (int a = 0; a < AxisMap::max_axes; ++a)
       if (a < axes) c.position[a] = ids(b, t, a);
     return c;
   }
   /// The same token's positions, read axis by axis when asked.
-  using deferred_type = DeferredAxisCoord<typename axis_positions<MemorySpace, Rank>::ids_type>;
-  KOKKOS_FORCEINLINE_FUNCTION deferred_type deferred(std::int64_t token) const {
-    static_assert(Rank == 2, "packed tokens");
-    return {ids, token, 0};
-  }
+  using deferred_type = DeferredAxisCoord<ids_type>;
   KOKKOS_FORCEINLINE_FUNCTION deferred_type deferred(std::int64_t b, std::int64_t t) const {
-    static_assert(Rank == 3, "(b, t) splits [batch][seq] tokens");
     return {ids, b, t};
+  }
+};
+
+template <class MemorySpace>
+struct AxisTokens<MemorySpace, 2> {
+  using ids_type = typename axis_positions<MemorySpace, 2>::ids_type;
+  ids_type ids;
+  int axes = 1;
+  KOKKOS_FORCEINLINE_FUNCTION AxisCoord operator()(std::int64_t token) const {
+    AxisCoord c{0, token, {0, 0, 0, 0}};
+    for (int a = 0; a < AxisMap::max_axes; ++a)
+      if (a < axes) c.position[a] = ids(token, a);
+    return c;
+  }
+  using deferred_type = DeferredAxisCoord<ids_type>;
+  KOKKOS_FORCEINLINE_FUNCTION deferred_type deferred(std::int64_t token) const {
+    return {ids, token, 0};
   }
 };
 
@@ -180,8 +192,20 @@ struct is_axis_tokens : std::false_type {};
 template <class M, int Rank>
 struct is_axis_tokens<AxisTokens<M, Rank>> : std::true_type {};
 
-/// What a token map gives for a token: TokenCoord, or AxisCoord for multi-axis maps.
+/// Maps of [batch][seq] data: they split tokens (SequenceSplit) and look positions up by (b, t).
 template <class Tokens>
-using coord_t = decltype(std::declval<const Tokens&>()(std::int64_t(0)));
+constexpr bool splits_tokens_v = std::is_base_of<SequenceSplit, Tokens>::value;
+
+/// What a token map gives for a token: TokenCoord, or AxisCoord for multi-axis maps.
+template <class Tokens, bool Splits = splits_tokens_v<Tokens>>
+struct Coord {
+  using type = decltype(std::declval<const Tokens&>()(std::int64_t(0), std::int64_t(0)));
+};
+template <class Tokens>
+struct Coord<Tokens, false> {
+  using type = decltype(std::declval<const Tokens&>()(std::int64_t(0)));
+};
+template <class Tokens>
+using coord_t = typename Coord<Tokens>::type;
 
 }  // namespace krope::Impl

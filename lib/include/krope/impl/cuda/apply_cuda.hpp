@@ -102,7 +102,6 @@ void set_rotation_fields(RotationArgs<T, Angles, Tokens>& args, const R& r) {
   constexpr int V = Vector<T>::width;
   args.angles = Access::make(r.angles);
   args.tokens = r.tokens;
-  if constexpr (decltype(r.q_in)::rank == 4) args.by_seq = DivMod(r.tokens.seq_len, r.token_count);
   args.half = r.rotary_dim / 2;
   args.quarter = args.half / 2;
   args.items = args.half / V;

@@ -158,7 +158,6 @@ struct RotationArgs {
   Operand<T> q, k;
   Angles angles;
   Tokens tokens;
-  DivMod by_seq;         ///< token -> (b, t) of [batch][seq] data (rank 4)
   int half = 0;          ///< R/2: lanes per rotary half, and pairs per head
   int quarter = 0;       ///< R/4: the first pair of the second half (interleaved)
   int items = 0;         ///< R/2 / V: vector pairs per head row (blockDim.x)
@@ -288,7 +287,7 @@ __global__ void __launch_bounds__(Angles::staged ? Tuning::staged_block_threads
   // loads leave within a few instructions of the thread's start. The position (which may load
   // an id or an offset, or search cu_seqlens) is looked up once they are in flight.
   std::int64_t b = 0, t = 0;
-  if constexpr (Rank == 4) a.by_seq(token, b, t);
+  if constexpr (Rank == 4) a.tokens.split(token, b, t);
 
   const int q_heads = a.q.heads, heads = q_heads + a.k.heads, groups = a.head_groups;
   const T* q_in = a.q.in + token_offset<Rank>(a.q.in_stride, token, b, t);

@@ -84,7 +84,7 @@ __global__ void __launch_bounds__(Tuning::block_threads,
 
   std::int64_t token = 0, h = 0, b = 0, t = 0;
   by_heads(row, token, h);
-  if constexpr (Rank == 4) a.by_seq(token, b, t);
+  if constexpr (Rank == 4) a.tokens.split(token, b, t);
   // The operand's strides, picked field by field.
   std::int64_t in_stride[3], out_stride[3];
 #pragma unroll

@@ -1,16 +1,17 @@
 #pragma once
 /// \file kernel.hpp
 /// The portable rotary kernel. A work item is one token, a range of its heads (q heads, then k
-/// heads) and a range of its chunks: a chunk ("unit") is C = chunk_bytes / sizeof(T) pairs, the
-/// lanes [pC, pC + C) of each rotary half (half_split) or the 2C adjacent lanes of C pairs
-/// (interleaved). For each of its chunks the item reads (or evaluates) the C cos/sin once, then
-/// rotates that chunk of each of its heads, `head_batch` heads loaded before the first store.
-/// GPUs run one chunk and a few heads per thread; CPUs one whole token per iteration, a
-/// contiguous range of tokens per thread. Pairing, direction and row access are template
-/// arguments: the lane loops have fixed trip counts and no branch, and compile to 128-bit
-/// accesses on GPUs and to packed widen / rotate / narrow on CPUs. R/2 not a multiple of C
-/// leaves one shorter chunk, rotated lane by lane in the same kernel; so does the pass-through
-/// copy of out-of-place partial rotary.
+/// heads) and a range of its chunks: a chunk ("unit") is C pairs (C = chunk_bytes / sizeof(T)
+/// unless launch.hpp picks fewer), the lanes [pC, pC + C) of each rotary half (half_split) or
+/// the 2C adjacent lanes of C pairs (interleaved). For each of its chunks the item reads (or
+/// evaluates) the C cos/sin once, then rotates that chunk of each of its heads, `head_batch` heads
+/// loaded before the first store. GPUs run one chunk and a few heads per thread; CPUs one whole
+/// token per iteration, a contiguous range of tokens per thread. Pairing, direction and row access
+/// are template arguments: the lane loops have fixed trip counts and no branch, and compile to
+/// 128-bit accesses on GPUs and to packed widen / rotate / narrow on CPUs. R/2 not a multiple of C
+/// leaves one shorter chunk, rotated lane by lane in the same kernel, except on GPUs with
+/// aligned rows, where chunks shrink to 8 or 4 bytes so that R/2 is whole chunks (launch.hpp).
+/// The pass-through copy of out-of-place partial rotary goes lane by lane.
 
 #include <krope/impl/arithmetic.hpp>
 #include <krope/impl/div_mod.hpp>
@@ -29,7 +30,6 @@ namespace krope::Impl::portable {
 /// How work items map onto tokens, heads and chunks (launch.hpp chooses it).
 struct ItemShape {
   DivMod by_token;         ///< item -> (token, slot); slot = group * unit_blocks + unit block
-  DivMod by_seq;           ///< token -> (b, t) for [batch][seq] data
   int units = 0;           ///< chunks per rotary half: ceil(R/2 / C)
   int unit_blocks = 1;     ///< items per (token, head group) along the chunks
   int units_per_item = 0;  ///< chunks per item
@@ -37,16 +37,21 @@ struct ItemShape {
   std::int64_t items = 0;
 };
 
-/// HiBytes: with aligned access, the boundary (16, 8 or 4 bytes) half_split's second-half runs
-/// start on, R/2 lanes into the row: 16 if R/2 is whole chunks (R = 20 of head 80 gives 4).
-template <class R, Pairing P, Direction D, RowAccess A, int HiBytes, class Tuning>
+/// Pairs: C, the pairs of one chunk (launch.hpp).
+template <class R, Pairing P, Direction D, RowAccess A, int Pairs, class Tuning>
 struct Kernel {
   using T = typename R::value_type;
   using Real = typename R::real_type;
-  static constexpr int C = Tuning::template chunk_pairs<T>;
-  static constexpr int U = Tuning::template head_batch<T>;
+  static constexpr int C = Pairs;
   static constexpr bool interleaved = P == Pairing::interleaved;
   static constexpr bool packed = A == RowAccess::aligned;
+  /// Heads loaded before the first store: chunks smaller than the tuning's take proportionally
+  /// more heads, so that a thread keeps the same bytes in flight.
+  static constexpr int scaled_batch =
+      Tuning::template head_batch<T> * Tuning::template chunk_pairs<T> / C;
+  static constexpr int U = scaled_batch < Tuning::template heads_per_thread<T>
+                               ? scaled_batch
+                               : Tuning::template heads_per_thread<T>;
   /// Lanes of one chunk in each run: one run per half (half_split) or one run of pairs.
   static constexpr int run = interleaved ? 2 * C : C;
   /// Loaded lanes are held as words (lane_words.hpp): two 16-bit lanes to a word on GPUs.
@@ -55,10 +60,13 @@ struct Kernel {
   static constexpr int L = W::lanes;
   static constexpr int run_words = run / L;
   static constexpr int half_words = interleaved ? 1 : C / L;
-  /// Alignment (bytes, 0 = none) of the first-half (and interleaved) runs and of the second-half
-  /// runs: the width of their accesses.
-  static constexpr int lo_bytes = A == RowAccess::aligned ? 16 : 0;
-  static constexpr int hi_bytes = A == RowAccess::aligned ? HiBytes : 0;
+  /// Width (bytes, 0 = lane by lane) of the accesses to the first-half (and interleaved) runs
+  /// and to the second-half runs: up to 16, each run on a boundary of its width when aligned.
+  static constexpr int access_bytes(int lanes) {
+    return !packed ? 0 : lanes * int(sizeof(T)) < 16 ? lanes * int(sizeof(T)) : 16;
+  }
+  static constexpr int lo_bytes = access_bytes(run);
+  static constexpr int hi_bytes = access_bytes(C);
 
   /// A token's position (TokenCoord), or its position on each axis (AxisCoord, multi-axis).
   using Coord = coord_t<typename R::tokens_type>;
@@ -105,7 +113,7 @@ struct Kernel {
     Place at{token, 0, 0};
     Coord coord;
     if constexpr (decltype(r.q_in)::rank == 4) {
-      shape.by_seq(token, at.b, at.t);
+      r.tokens.split(token, at.b, at.t);
       coord = r.tokens(at.b, at.t);
     } else {
       coord = r.tokens(token);
@@ -323,17 +331,19 @@ struct Kernel {
   /// are whole packs: aligned rows still copy them element by element.
   static constexpr RowAccess pass_access = A == RowAccess::aligned ? RowAccess::contiguous : A;
 
-  /// Out of place: lanes [R, D) of heads [h_begin, h_end) copied, in runs of C lanes; the items
-  /// of one token's head group share them out by chunk block.
+  /// Out of place: lanes [R, D) of heads [h_begin, h_end) copied, in runs of N lanes (the
+  /// tuning's chunk, whatever the rotation's); the items of one token's head group share them out
+  /// by chunk block.
   KOKKOS_INLINE_FUNCTION void copy_pass_through(const Place& at, int block, int h_begin,
                                                 int h_end) const {
+    constexpr int N = Tuning::template chunk_pairs<T>;
     for (int h = h_begin; h < h_end; ++h) {
       const auto [in, out, in_stride, out_stride] = head_row(at, h);
-      for (int lane = r.rotary_dim + block * C; lane < r.head_dim; lane += shape.unit_blocks * C) {
-        if (lane + C <= r.head_dim) {
-          T v[C];
-          load_lanes<pass_access, C>(in + lane * in_stride, in_stride, v);
-          store_lanes<pass_access, C>(out + lane * out_stride, out_stride, v);
+      for (int lane = r.rotary_dim + block * N; lane < r.head_dim; lane += shape.unit_blocks * N) {
+        if (lane + N <= r.head_dim) {
+          T v[N];
+          load_lanes<pass_access, N>(in + lane * in_stride, in_stride, v);
+          store_lanes<pass_access, N>(out + lane * out_stride, out_stride, v);
         } else {
           for (int d = lane; d < r.head_dim; ++d)
             copy_lane(lane_of<A>(out, out_stride, d), lane_of<A>(in, in_stride, d));

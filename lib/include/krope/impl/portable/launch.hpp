@@ -38,12 +38,11 @@ bool aligned_rows(const View& v) {
 }
 
 /// CPUs: one token per item (a contiguous range of tokens per thread under a static schedule).
-/// GPUs: one chunk of a group of heads per item, the group as large as the tuning allows while
-/// the grid still covers `waves` x the resident threads (decode: one head per item).
-template <class Tn, class ExecSpace, class R>
+/// GPUs: one chunk (of C pairs) of a group of heads per item, the group as large as the tuning
+/// allows while the grid still covers `waves` x the resident threads (decode: one head per item).
+template <class Tn, int C, class ExecSpace, class R>
 ItemShape item_shape(const ExecSpace& space, const R& r) {
   using T = typename R::value_type;
-  constexpr int C = Tn::template chunk_pairs<T>;
   ItemShape shape;
   const int heads = r.q_heads + r.k_heads;
   shape.units = (r.rotary_dim / 2 + C - 1) / C;
@@ -68,64 +67,76 @@ ItemShape item_shape(const ExecSpace& space, const R& r) {
   const std::int64_t per_token = std::int64_t(groups) * shape.unit_blocks;
   shape.items = r.token_count * per_token;
   shape.by_token = DivMod(per_token, shape.items);
-  if constexpr (decltype(r.q_in)::rank == 4) shape.by_seq = DivMod(r.tokens.seq_len, r.token_count);
   return shape;
 }
 
-template <Pairing P, Direction D, RowAccess A, int HiBytes, class Tn, class ExecSpace, class R>
-void launch(const ExecSpace& space, const R& r, const ItemShape& shape) {
+/// C: the pairs of one chunk.
+template <Pairing P, Direction D, RowAccess A, int C, class Tn, class ExecSpace, class R>
+void launch(const ExecSpace& space, const R& r) {
   using Policy = Kokkos::RangePolicy<ExecSpace, Kokkos::Schedule<Kokkos::Static>,
                                      Kokkos::IndexType<std::int64_t>,
                                      typename Tn::template launch_bounds<typename R::value_type>>;
+  const ItemShape shape = item_shape<Tn, C>(space, r);
   Kokkos::parallel_for("krope::apply[portable]", Policy(space, 0, shape.items),
-                       Kernel<R, P, D, A, HiBytes, Tn>{r, shape});
+                       Kernel<R, P, D, A, C, Tn>{r, shape});
+}
+
+/// The aligned kernel with chunks of C pairs, where the angle source's rows take its packs.
+template <Pairing P, Direction D, int C, class Tn, class ExecSpace, class R>
+bool launch_aligned(const ExecSpace& space, const R& r) {
+  if (!r.angles.packable(sizeof(RunPack<typename R::real_type, C>))) return false;
+  launch<P, D, RowAccess::aligned, C, Tn>(space, r);
+  return true;
 }
 
 template <Pairing P, Direction D, class Tn, class ExecSpace, class R>
-void launch_with_access(const ExecSpace& space, const R& r, const ItemShape& shape) {
+void launch_with_access(const ExecSpace& space, const R& r) {
   using T = typename R::value_type;
+  constexpr int C = Tn::template chunk_pairs<T>;
   constexpr bool right = layout_right_v<decltype(r.q_in)> && layout_right_v<decltype(r.q_out)> &&
                          layout_right_v<decltype(r.k_in)> && layout_right_v<decltype(r.k_out)>;
   if constexpr (!right) {
     if (strided_lanes(r.q_in) || strided_lanes(r.q_out) || strided_lanes(r.k_in) ||
         strided_lanes(r.k_out))
-      return launch<P, D, RowAccess::strided, 0, Tn>(space, r, shape);
+      return launch<P, D, RowAccess::strided, C, Tn>(space, r);
   }
   if constexpr (Tn::packed_access) {
     if (aligned_rows(r.q_in) && aligned_rows(r.q_out) && aligned_rows(r.k_in) &&
-        aligned_rows(r.k_out) && r.angles.packable()) {
-      // Runs of the first half (and interleaved runs) start on pack boundaries; half_split's
-      // second half starts R/2 lanes in, on the largest boundary of 16, 8, 4 bytes that R/2
-      // lanes make (a word of two 16-bit lanes at least).
-      constexpr auto aligned = RowAccess::aligned;
-      const int half_bytes = r.rotary_dim / 2 * static_cast<int>(sizeof(T));
-      if (P == Pairing::interleaved || half_bytes % 16 == 0)
-        return launch<P, D, aligned, 16, Tn>(space, r, shape);
-      if constexpr (P == Pairing::half_split) {
-        if (half_bytes % 8 == 0) return launch<P, D, aligned, 8, Tn>(space, r, shape);
-        if constexpr (sizeof(T) <= 4)
-          if (half_bytes % 4 == 0) return launch<P, D, aligned, 4, Tn>(space, r, shape);
+        aligned_rows(r.k_out)) {
+      // Runs of the first half (and interleaved runs) start on pack boundaries. half_split's
+      // second half starts R/2 lanes in: where that is not a 16-byte boundary, chunks of 8 or 4
+      // bytes (a word of two 16-bit lanes at least), the most that R/2 is whole chunks of. A
+      // short last chunk instead (R = 20 of head 80: 16 + 4 bytes a half) went lane by lane,
+      // and every 2- or 4-byte access of a thread costs a sector of its own: 24% of copy on the
+      // H200 (perf/NOTES.md).
+      constexpr int lane_bytes = static_cast<int>(sizeof(T));
+      const int half_bytes = r.rotary_dim / 2 * lane_bytes;
+      if (P == Pairing::interleaved || half_bytes % 16 == 0) {
+        if (launch_aligned<P, D, C, Tn>(space, r)) return;
+      } else if constexpr (P == Pairing::half_split) {
+        if (half_bytes % 8 == 0) {
+          if (launch_aligned<P, D, 8 / lane_bytes, Tn>(space, r)) return;
+        } else if constexpr (lane_bytes <= 4) {
+          if (half_bytes % 4 == 0 && launch_aligned<P, D, 4 / lane_bytes, Tn>(space, r)) return;
+        }
       }
     }
   }
-  launch<P, D, RowAccess::contiguous, 0, Tn>(space, r, shape);
+  launch<P, D, RowAccess::contiguous, C, Tn>(space, r);
 }
 
 /// Runs the portable kernel for `r` on `space`.
 template <class ExecSpace, class R>
 void apply_portable(const ExecSpace& space, const R& r) {
   using Tn = Tuning<ExecSpace>;
-  const ItemShape shape = item_shape<Tn>(space, r);
   const bool interleaved = r.pairing == Pairing::interleaved;
   const bool backward = r.direction == Direction::backward;
   constexpr Pairing I = Pairing::interleaved, H = Pairing::half_split;
   constexpr Direction F = Direction::forward, B = Direction::backward;
   if (interleaved)
-    backward ? launch_with_access<I, B, Tn>(space, r, shape)
-             : launch_with_access<I, F, Tn>(space, r, shape);
+    backward ? launch_with_access<I, B, Tn>(space, r) : launch_with_access<I, F, Tn>(space, r);
   else
-    backward ? launch_with_access<H, B, Tn>(space, r, shape)
-             : launch_with_access<H, F, Tn>(space, r, shape);
+    backward ? launch_with_access<H, B, Tn>(space, r) : launch_with_access<H, F, Tn>(space, r);
 }
 
 }  // namespace krope::Impl::portable

@@ -4,9 +4,9 @@
 /// per call (one instantiation each), so the lane loops it sits in have no run-time case:
 ///   strided:    the innermost dimension has a stride (LayoutLeft, a strided LayoutStride);
 ///   contiguous: stride 1, any alignment (CPUs load any address at full speed);
-///   aligned:    stride 1 and every run starts on a 16-byte boundary: read and written as
-///               16-byte packs, which GPU compilers turn into one 128-bit load / store each
-///               (half_split's second half may start on a smaller boundary: kernel.hpp).
+///   aligned:    stride 1 and every run starts on a boundary of its packs: read and written as
+///               16-byte packs (or one pack of the whole run, if shorter), which GPU compilers
+///               turn into one 128-bit (64-, 32-bit) load / store each.
 
 #include <krope/impl/portable/unroll.hpp>
 
@@ -17,12 +17,17 @@ namespace krope::Impl::portable {
 
 enum class RowAccess { strided, contiguous, aligned };
 
-/// 16 bytes of T, aligned to 16: the unit of an aligned access.
-template <class T>
-struct alignas(16) Pack {
-  static constexpr int width = 16 / static_cast<int>(sizeof(T));
+/// Bytes of T, aligned to Bytes: the unit of an aligned access.
+template <class T, int Bytes = 16>
+struct alignas(Bytes) Pack {
+  static constexpr int width = Bytes / static_cast<int>(sizeof(T));
   T lanes[width];
 };
+
+/// The packs of an aligned run of N lanes: 16 bytes, or the whole run if it is shorter.
+template <class T, int N>
+using RunPack =
+    Pack<T, (N * static_cast<int>(sizeof(T)) < 16 ? N * static_cast<int>(sizeof(T)) : 16)>;
 
 /// One lane copied as a scalar: bfloat16 / float16 through their bits, since compilers vectorise
 /// integer copies but not copies of a struct.
@@ -38,11 +43,12 @@ KOKKOS_FORCEINLINE_FUNCTION void copy_lane(T& to, const T& from) {
 template <RowAccess A, int N, class T>
 KOKKOS_FORCEINLINE_FUNCTION void load_lanes(const T* p, std::int64_t stride, T (&v)[N]) {
   if constexpr (A == RowAccess::aligned) {
-    constexpr int W = Pack<T>::width;
-    static_assert(N % W == 0, "aligned runs are whole 16-byte packs");
+    using P = RunPack<T, N>;
+    constexpr int W = P::width;
+    static_assert(N % W == 0, "aligned runs are whole packs");
     KROPE_UNROLL
     for (int k = 0; k < N / W; ++k) {
-      const Pack<T> pack = reinterpret_cast<const Pack<T>*>(p)[k];
+      const P pack = reinterpret_cast<const P*>(p)[k];
       KROPE_UNROLL
       for (int i = 0; i < W; ++i) copy_lane(v[k * W + i], pack.lanes[i]);
     }
@@ -55,14 +61,15 @@ KOKKOS_FORCEINLINE_FUNCTION void load_lanes(const T* p, std::int64_t stride, T (
 template <RowAccess A, int N, class T>
 KOKKOS_FORCEINLINE_FUNCTION void store_lanes(T* p, std::int64_t stride, const T (&v)[N]) {
   if constexpr (A == RowAccess::aligned) {
-    constexpr int W = Pack<T>::width;
-    static_assert(N % W == 0, "aligned runs are whole 16-byte packs");
+    using P = RunPack<T, N>;
+    constexpr int W = P::width;
+    static_assert(N % W == 0, "aligned runs are whole packs");
     KROPE_UNROLL
     for (int k = 0; k < N / W; ++k) {
-      Pack<T> pack;
+      P pack;
       KROPE_UNROLL
       for (int i = 0; i < W; ++i) copy_lane(pack.lanes[i], v[k * W + i]);
-      reinterpret_cast<Pack<T>*>(p)[k] = pack;
+      reinterpret_cast<P*>(p)[k] = pack;
     }
   } else {
     KROPE_UNROLL
