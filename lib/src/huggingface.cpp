@@ -1,17 +1,17 @@
-#include "krope/huggingface.hpp"
+#include "fail.hpp"
+
+#include <krope/huggingface.hpp>
+#include <krope/spectrum.hpp>
 
 #include <cmath>
-#include <stdexcept>
 #include <string>
-
-#include "krope/spectrum.hpp"
 
 namespace krope {
 namespace {
 
 using Kind = Scaling::Kind;
 
-[[noreturn]] void fail(const std::string& what) { throw std::invalid_argument("krope: " + what); }
+using Impl::fail;
 
 template <class T>
 T required(const std::optional<T>& value, const char* key, const std::string& rope_type) {

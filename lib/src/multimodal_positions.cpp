@@ -1,9 +1,9 @@
+#include "fail.hpp"
+
 #include <krope/multimodal_positions.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
-#include <string>
 
 namespace krope {
 
@@ -12,17 +12,15 @@ MultimodalPositions multimodal_positions(const std::vector<PromptSegment>& segme
   std::int64_t start = 0;  // one past the largest position so far
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const PromptSegment& s = segments[i];
-    const std::string which = "krope::multimodal_positions: segment " + std::to_string(i);
+    const char* which = "multimodal_positions: segment ";
     const bool grid = s.grid_t > 0 || s.grid_h > 0 || s.grid_w > 0;
     if (s.text < 0 || (s.text > 0 && grid))
-      throw std::invalid_argument(which + " must be text tokens (text >= 0) or a grid, not both");
+      Impl::fail(which, i, " must be text tokens (text >= 0) or a grid, not both");
     if (grid && (s.grid_t <= 0 || s.grid_h <= 0 || s.grid_w <= 0))
-      throw std::invalid_argument(which + " is a grid of " + std::to_string(s.grid_t) + " x " +
-                                  std::to_string(s.grid_h) + " x " + std::to_string(s.grid_w) +
-                                  ": every extent must be positive");
+      Impl::fail(which, i, " is a grid of ", s.grid_t, " x ", s.grid_h, " x ", s.grid_w,
+                 ": every extent must be positive");
     if (!std::isfinite(s.temporal_step) || s.temporal_step < 0)
-      throw std::invalid_argument(which + " has temporal_step " + std::to_string(s.temporal_step) +
-                                  ": it must be finite and >= 0");
+      Impl::fail(which, i, " has temporal_step ", s.temporal_step, ": it must be finite and >= 0");
     if (!grid) {
       for (std::int64_t k = 0; k < s.text; ++k) out.ids.insert(out.ids.end(), 3, start + k);
       start += s.text;

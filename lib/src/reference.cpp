@@ -1,9 +1,9 @@
+#include "fail.hpp"
+
 #include <krope/impl/axis_map.hpp>
 #include <krope/reference.hpp>
 
 #include <cmath>
-#include <stdexcept>
-#include <string>
 
 namespace krope {
 
@@ -14,15 +14,12 @@ std::vector<double> reference_rope(const Config& config, const Spectrum& s,
   const int d = config.head_dim, half = config.rotated_lanes() / 2;
   const std::size_t axes = static_cast<std::size_t>(config.axes.count());
   if (d <= 0 || x.size() * axes != positions.size() * static_cast<std::size_t>(d))
-    throw std::invalid_argument("krope::reference_rope: x holds " + std::to_string(x.size()) +
-                                " values, positions " + std::to_string(positions.size()) +
-                                ", for rows of head_dim " + std::to_string(d) + " and " +
-                                std::to_string(axes) + " position(s) per row");
+    Impl::fail("reference_rope: x holds ", x.size(), " values, positions ", positions.size(),
+               ", for rows of head_dim ", d, " and ", axes, " position(s) per row");
   const Impl::AxisMap map = Impl::axis_map(config.axes);
   if (s.inv_freq.size() != static_cast<std::size_t>(half))
-    throw std::invalid_argument("krope::reference_rope: spectrum has " +
-                                std::to_string(s.inv_freq.size()) + " frequencies, config " +
-                                std::to_string(half) + " pairs");
+    Impl::fail("reference_rope: spectrum has ", s.inv_freq.size(), " frequencies, config ", half,
+               " pairs");
   const bool interleaved = config.pairing == Pairing::interleaved;
   std::vector<double> y(x);
   const std::size_t rows = positions.size() / axes;

@@ -1,14 +1,13 @@
 // Frequency schedules. The formulas follow HuggingFace transformers' rope initialisation functions
 // (modeling_rope_utils.py); they compute in fp32, we compute in fp64 (see spectrum.hpp).
 
-#include "krope/spectrum.hpp"
+#include "fail.hpp"
 
 #include <krope/impl/axis_map.hpp>
+#include <krope/spectrum.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 
 namespace krope {
@@ -18,13 +17,7 @@ using Kind = Scaling::Kind;
 
 constexpr double kPi = 3.14159265358979323846;
 
-template <class... Parts>
-[[noreturn]] void fail(const Parts&... parts) {
-  std::ostringstream message;
-  message << "krope: ";
-  (message << ... << parts);
-  throw std::invalid_argument(message.str());
-}
+using Impl::fail;
 
 bool positive_finite(double x) { return std::isfinite(x) && x > 0.0; }
 

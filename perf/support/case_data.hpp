@@ -40,7 +40,7 @@ template <class ExecSpace, class Value>
 class CaseData {
  public:
   using memory_space = typename ExecSpace::memory_space;
-  using Real = Impl::table_real_t<Value>;
+  using Real = table_real_t<Value>;
   using Positions1 = Kokkos::View<std::int64_t*, memory_space>;
 
   CaseData(const Case& c, std::size_t working_set_bytes) : c(c) {

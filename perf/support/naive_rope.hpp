@@ -20,6 +20,7 @@
 #include <krope/config.hpp>
 #include <krope/impl/arithmetic.hpp>
 #include <krope/impl/div_mod.hpp>
+#include <krope/table.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <cmath>
@@ -49,7 +50,7 @@ struct FastDivider {
 /// are 32-bit (the constructor of NaiveRope checks that every tensor has < 2^31 elements).
 template <class Value, class MemorySpace>
 struct NaiveOp {
-  using Real = Impl::table_real_t<Value>;
+  using Real = table_real_t<Value>;
   enum Op { gather_cos_sin, neg, rotate_half, mul_cos, mul_sin, add, cat_pass };
   Op op;
   int heads, dim, rotated, half;

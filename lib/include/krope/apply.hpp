@@ -25,6 +25,7 @@
 #include <krope/impl/position_checks.hpp>
 #include <krope/impl/rotation.hpp>
 #include <krope/positions.hpp>
+#include <krope/rotary_shape.hpp>
 #include <krope/spectrum.hpp>
 #include <krope/table.hpp>
 
@@ -170,45 +171,28 @@ void apply_rotary(const ExecSpace& space, const Rotary& rotary, const QIn& q, co
 }  // namespace Impl
 
 /// Rotates q and k in place by the positions `positions` (contiguous, sequence_offsets,
-/// position_ids, varlen, or axis_positions for a multi-axis table), reading cos/sin from
-/// `table`. Runs on `space` asynchronously.
-template <class ExecSpace, class M, class Real, class Q, class K, class Positions>
-void apply(const ExecSpace& space, const Table<M, Real>& table, const Q& q, const K& k,
+/// position_ids, varlen, or axis_positions for a multi-axis source), reading cos/sin from
+/// `angles`: a Table, or Frequencies for the table-free path (angles formed in the kernel from
+/// fp64 inverse frequencies). Runs on `space` asynchronously.
+template <class ExecSpace, class AngleSource, class Q, class K, class Positions,
+          class = std::enable_if_t<is_angle_source_v<AngleSource>>>
+void apply(const ExecSpace& space, const AngleSource& angles, const Q& q, const K& k,
            const Positions& positions, Direction direction = Direction::forward) {
   using Impl::as_storage;
-  Impl::apply_rotary(space, table, as_storage(q), as_storage(k), as_storage(q), as_storage(k),
+  Impl::apply_rotary(space, angles, as_storage(q), as_storage(k), as_storage(q), as_storage(k),
                      positions, direction);
 }
 
 /// Out of place: q_out/k_out receive the rotated q/k (and a copy of the pass-through lanes).
 /// q_out may alias q exactly (then that half is in place), but must not partially overlap it;
 /// likewise k_out and k. q and q_out must share no memory with k and k_out.
-template <class ExecSpace, class M, class Real, class Q, class K, class QOut, class KOut,
-          class Positions>
-void apply(const ExecSpace& space, const Table<M, Real>& table, const Q& q, const K& k,
+template <class ExecSpace, class AngleSource, class Q, class K, class QOut, class KOut,
+          class Positions, class = std::enable_if_t<is_angle_source_v<AngleSource>>>
+void apply(const ExecSpace& space, const AngleSource& angles, const Q& q, const K& k,
            const QOut& q_out, const KOut& k_out, const Positions& positions,
            Direction direction = Direction::forward) {
   using Impl::as_storage;
-  Impl::apply_rotary(space, table, as_storage(q), as_storage(k), as_storage(q_out),
-                     as_storage(k_out), positions, direction);
-}
-
-/// Table-free, in place: angles formed in the kernel from fp64 inverse frequencies.
-template <class ExecSpace, class M, class Q, class K, class Positions>
-void apply(const ExecSpace& space, const Frequencies<M>& frequencies, const Q& q, const K& k,
-           const Positions& positions, Direction direction = Direction::forward) {
-  using Impl::as_storage;
-  Impl::apply_rotary(space, frequencies, as_storage(q), as_storage(k), as_storage(q), as_storage(k),
-                     positions, direction);
-}
-
-/// Table-free, out of place.
-template <class ExecSpace, class M, class Q, class K, class QOut, class KOut, class Positions>
-void apply(const ExecSpace& space, const Frequencies<M>& frequencies, const Q& q, const K& k,
-           const QOut& q_out, const KOut& k_out, const Positions& positions,
-           Direction direction = Direction::forward) {
-  using Impl::as_storage;
-  Impl::apply_rotary(space, frequencies, as_storage(q), as_storage(k), as_storage(q_out),
+  Impl::apply_rotary(space, angles, as_storage(q), as_storage(k), as_storage(q_out),
                      as_storage(k_out), positions, direction);
 }
 

@@ -6,6 +6,7 @@
 /// lane loops over bf16 data vectorise on CPUs.
 
 #include <krope/impl/bit_cast.hpp>
+#include <krope/impl/storage16.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
@@ -20,18 +21,9 @@
 
 namespace krope {
 
-struct alignas(2) bfloat16 {
-  std::uint16_t bits;
-
+struct alignas(2) bfloat16 : Impl::Storage16<bfloat16> {
   bfloat16() = default;
-  KOKKOS_INLINE_FUNCTION explicit bfloat16(float value) : bits(round_from_float(value)) {}
-  KOKKOS_INLINE_FUNCTION explicit operator float() const { return to_float(bits); }
-
-  KOKKOS_INLINE_FUNCTION static bfloat16 from_bits(std::uint16_t b) {
-    bfloat16 h;
-    h.bits = b;
-    return h;
-  }
+  KOKKOS_INLINE_FUNCTION explicit bfloat16(float value) : Storage16(value) {}
 
   /// Round to nearest even: add 0x7fff plus the lowest kept bit, keep the top half. A NaN keeps
   /// its sign and top payload bits with the quiet bit set. The NaN test compares as signed (the

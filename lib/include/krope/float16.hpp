@@ -9,6 +9,7 @@
 /// backend produces the same bits.
 
 #include <krope/impl/bit_cast.hpp>
+#include <krope/impl/storage16.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
@@ -23,18 +24,9 @@
 
 namespace krope {
 
-struct alignas(2) float16 {
-  std::uint16_t bits;
-
+struct alignas(2) float16 : Impl::Storage16<float16> {
   float16() = default;
-  KOKKOS_INLINE_FUNCTION explicit float16(float value) : bits(round_from_float(value)) {}
-  KOKKOS_INLINE_FUNCTION explicit operator float() const { return to_float(bits); }
-
-  KOKKOS_INLINE_FUNCTION static float16 from_bits(std::uint16_t b) {
-    float16 h;
-    h.bits = b;
-    return h;
-  }
+  KOKKOS_INLINE_FUNCTION explicit float16(float value) : Storage16(value) {}
 
   /// Round to nearest even. Three candidates, one selected by the magnitude a = |value|:
   ///   a >= 2^16 (or NaN): infinity (or the quiet NaN 0x7e00);

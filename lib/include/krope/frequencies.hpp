@@ -4,6 +4,7 @@
 /// kernel in fp64 and reduced before sin/cos (see impl/accurate_sincos.hpp).
 
 #include <krope/config.hpp>
+#include <krope/rotary_shape.hpp>
 #include <krope/spectrum.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -16,44 +17,26 @@ namespace krope {
 /// Costs R/2 doubles instead of a table per position, and serves every position below 2^24,
 /// with cos/sin within 2 fp32 ulp of the exact values.
 template <class MemorySpace>
-class Frequencies {
+class Frequencies : public RotaryShape {
  public:
   using memory_space = MemorySpace;
   using values_type = Kokkos::View<double*, MemorySpace>;
 
   Frequencies() = default;
   /// Throws std::invalid_argument unless inv_freq holds rotary_dim / 2 values and the shape and
-  /// axes are valid (as validate checks a Config).
+  /// axes are valid (RotaryShape).
   Frequencies(int head_dim, int rotary_dim, Pairing pairing, double attention_factor,
               values_type inv_freq, Axes axes = {})
-      : head_dim_(head_dim),
-        rotary_dim_(rotary_dim),
-        pairing_(pairing),
-        attention_factor_(attention_factor),
-        axes_(std::move(axes)),
-        inv_freq_(inv_freq) {
-    validate_angle_source("krope::Frequencies", head_dim, rotary_dim,
-                          static_cast<std::int64_t>(inv_freq_.extent(0)), axes_);
-  }
+      : RotaryShape("krope::Frequencies", head_dim, rotary_dim, pairing, attention_factor,
+                    std::move(axes), static_cast<std::int64_t>(inv_freq.extent(0))),
+        inv_freq_(inv_freq) {}
 
-  int head_dim() const { return head_dim_; }
-  int rotary_dim() const { return rotary_dim_; }
-  Pairing pairing() const { return pairing_; }
-  double attention_factor() const { return attention_factor_; }
-  /// The position axes (multi-axis RoPE): pair j turns by its own axis's position.
-  const Axes& axes() const { return axes_; }
-  bool empty() const { return head_dim_ == 0; }
   const values_type& inv_freq() const { return inv_freq_; }
   /// Positions [0, 2^24) are served: the accuracy contract's range (impl/accurate_sincos.hpp).
   /// krope::apply rejects positions beyond it, as it rejects positions past a Table.
   static constexpr std::int64_t max_positions() { return std::int64_t(1) << 24; }
 
  private:
-  int head_dim_ = 0;
-  int rotary_dim_ = 0;
-  Pairing pairing_ = Pairing::half_split;
-  double attention_factor_ = 1.0;
-  Axes axes_;
   values_type inv_freq_;
 };
 

@@ -12,6 +12,7 @@
 #include <krope/multimodal_positions.hpp>
 #include <krope/positions.hpp>
 #include <krope/reference.hpp>
+#include <krope/rotary_shape.hpp>
 #include <krope/spectrum.hpp>
 #include <krope/table.hpp>
 #include <krope/version.hpp>

@@ -45,7 +45,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "krope/config.hpp"
+#include <krope/config.hpp>
 
 namespace krope {
 

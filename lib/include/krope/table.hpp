@@ -3,6 +3,8 @@
 /// Precomputed cos/sin for every position and pair, built on the host in fp64 and rounded once.
 
 #include <krope/config.hpp>
+#include <krope/impl/arithmetic.hpp>
+#include <krope/rotary_shape.hpp>
 #include <krope/spectrum.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -14,12 +16,18 @@
 
 namespace krope {
 
+/// The Table precision for data of element type T, Table<MemorySpace, table_real_t<T>>: double
+/// for double data, float for float, bfloat16 and float16 (the precision the rotation computes
+/// in; krope::apply takes no other).
+template <class T>
+using table_real_t = Impl::arithmetic_t<T>;
+
 /// cos/sin of pos * inv_freq[i] for pos in [0, max_positions) and i < R/2, times the schedule's
 /// attention factor, stored as `Real` in `MemorySpace`. Angles and cos/sin are evaluated in fp64
 /// on the host and rounded once, so entries are within 0.5 ulp of `Real` at any position.
-/// Use Real = float for float, bfloat16 and float16 data, Real = double for double data.
+/// Real: table_real_t of the data's element type.
 template <class MemorySpace, class Real = float>
-class Table {
+class Table : public RotaryShape {
  public:
   using memory_space = MemorySpace;
   using real_type = Real;
@@ -27,42 +35,24 @@ class Table {
 
   Table() = default;
   /// Throws std::invalid_argument unless cos and sin are [positions][rotary_dim / 2] and the
-  /// shape and axes are valid (as validate checks a Config).
+  /// shape and axes are valid (RotaryShape).
   Table(int head_dim, int rotary_dim, Pairing pairing, double attention_factor, values_type cos,
         values_type sin, Axes axes = {})
-      : head_dim_(head_dim),
-        rotary_dim_(rotary_dim),
-        pairing_(pairing),
-        attention_factor_(attention_factor),
-        axes_(std::move(axes)),
+      : RotaryShape("krope::Table", head_dim, rotary_dim, pairing, attention_factor,
+                    std::move(axes), static_cast<std::int64_t>(cos.extent(1))),
         cos_(cos),
         sin_(sin) {
-    validate_angle_source("krope::Table", head_dim, rotary_dim,
-                          static_cast<std::int64_t>(cos_.extent(1)), axes_);
     if (sin_.extent(0) != cos_.extent(0) || sin_.extent(1) != cos_.extent(1))
       throw std::invalid_argument("krope::Table: cos and sin must have the same shape");
   }
 
-  int head_dim() const { return head_dim_; }
-  /// Rotated lanes R (head_dim when the config's rotary_dim was 0).
-  int rotary_dim() const { return rotary_dim_; }
-  Pairing pairing() const { return pairing_; }
-  double attention_factor() const { return attention_factor_; }
-  /// The position axes (multi-axis RoPE): row p holds cos/sin(p f(j)), and pair j reads the row
-  /// of its own axis's position.
-  const Axes& axes() const { return axes_; }
   std::int64_t max_positions() const { return static_cast<std::int64_t>(cos_.extent(0)); }
-  bool empty() const { return head_dim_ == 0; }
-  /// [max_positions][R/2], attention factor folded in.
+  /// [max_positions][R/2], attention factor folded in. Row p holds cos/sin(p f(j)); with
+  /// several axes pair j reads the row of its own axis's position.
   const values_type& cos() const { return cos_; }
   const values_type& sin() const { return sin_; }
 
  private:
-  int head_dim_ = 0;
-  int rotary_dim_ = 0;
-  Pairing pairing_ = Pairing::half_split;
-  double attention_factor_ = 1.0;
-  Axes axes_;
   values_type cos_, sin_;
 };
 

@@ -28,10 +28,6 @@ struct Arithmetic<float16> {
 template <class T>
 using arithmetic_t = typename Arithmetic<std::remove_const_t<T>>::type;
 
-/// The table precision an element type needs: fp64 for double, fp32 otherwise.
-template <class T>
-using table_real_t = arithmetic_t<T>;
-
 template <class T>
 KOKKOS_FORCEINLINE_FUNCTION arithmetic_t<T> widen(const T& x) {
   return static_cast<arithmetic_t<T>>(x);
