@@ -36,10 +36,9 @@ inline int shared_carveout_percent(std::size_t shared_per_block, dim3 block,
   return static_cast<int>(std::min<std::size_t>(percent, 100));
 }
 
-/// The carveout as a launch attribute needs CUDA 12.8 or later here (the attribute is newer than
-/// cudaLaunchKernelEx); older toolkits set the function attribute before each launch instead.
-#ifndef KROPE_CUDA_CARVEOUT_LAUNCH_ATTRIBUTE
-#define KROPE_CUDA_CARVEOUT_LAUNCH_ATTRIBUTE (CUDART_VERSION >= 12080)
+// The carveout launch attribute is newer than cudaLaunchKernelEx: CUDA 12.8.
+#if CUDART_VERSION < 12080
+#error "krope's CUDA kernels need CUDA 12.8 or later (the carveout launch attribute)"
 #endif
 
 /// Launches `kernel` on `stream` with `carveout_percent` as its preferred shared memory carveout;
@@ -48,13 +47,6 @@ template <class... Params, class... Args>
 cudaError_t launch_with_carveout(void (*kernel)(Params...), dim3 grid, dim3 block,
                                  std::size_t shared_bytes, cudaStream_t stream,
                                  int carveout_percent, Args&&... args) {
-#if !KROPE_CUDA_CARVEOUT_LAUNCH_ATTRIBUTE
-  const cudaError_t error = cudaFuncSetAttribute(
-      kernel, cudaFuncAttributePreferredSharedMemoryCarveout, carveout_percent);
-  if (error != cudaSuccess) return error;
-  kernel<<<grid, block, shared_bytes, stream>>>(std::forward<Args>(args)...);
-  return cudaGetLastError();
-#else
   cudaLaunchConfig_t config = {};
   config.gridDim = grid;
   config.blockDim = block;
@@ -66,7 +58,6 @@ cudaError_t launch_with_carveout(void (*kernel)(Params...), dim3 grid, dim3 bloc
   config.attrs = attribute;
   config.numAttrs = 1;
   return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
-#endif
 }
 
 }  // namespace krope::Impl::cuda
