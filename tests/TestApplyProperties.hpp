@@ -63,7 +63,7 @@ double rotated_dot(const Config& config, std::int64_t m, std::int64_t n, std::ui
   ids_host(0, 0) = m;  // token 0 of q and k at m, token 1 at n
   ids_host(0, 1) = n;
   Kokkos::deep_copy(ids, ids_host);
-  auto table = make_table<Memory, Impl::table_real_t<T>>(config, 1 << 16);
+  auto table = make_table<Memory, table_real_t<T>>(config, 1 << 16);
   krope::apply(Space(), table, q, k, krope::position_ids{ids});
   const auto qv = to_doubles(q), kv = to_doubles(k);
   const int d = config.head_dim;
@@ -88,7 +88,7 @@ void backward_inverts_forward(const Config& config) {
   fill_gaussian(q, 71);
   fill_gaussian(k, 72);
   const auto q0 = to_doubles(q), k0 = to_doubles(k);
-  auto table = make_table<Memory, Impl::table_real_t<T>>(config, 4096);
+  auto table = make_table<Memory, table_real_t<T>>(config, 4096);
   krope::apply(Space(), table, q, k, krope::contiguous{4000});
   krope::apply(Space(), table, q, k, krope::contiguous{4000}, Direction::backward);
   Space().fence();
@@ -111,7 +111,7 @@ void backward_is_adjoint(const Config& config) {
   fill_gaussian(x, 5);
   fill_gaussian(y, 6);
   const auto x0 = to_doubles(x), y0 = to_doubles(y);
-  auto table = make_table<Memory, Impl::table_real_t<T>>(config, 1024);
+  auto table = make_table<Memory, table_real_t<T>>(config, 1024);
   // x and y ride as q and k of one call each way (same head count, same positions).
   Tensor<T> fx("fx", 2, 17, 2, config.head_dim), by("by", 2, 17, 2, config.head_dim);
   krope::apply(Space(), table, x, y, fx, by, krope::contiguous{1000 - 17}, Direction::forward);
@@ -140,7 +140,7 @@ void out_of_place_equals_in_place(const Config& config) {
   Tensor<T> q_out("q_out", 3, 11, 4, config.head_dim), k_out("k_out", 3, 11, 2, config.head_dim);
   poison(q_out);
   poison(k_out);
-  auto table = make_table<Memory, Impl::table_real_t<T>>(config, 64);
+  auto table = make_table<Memory, table_real_t<T>>(config, 64);
   krope::apply(Space(), table, q, k, q_out, k_out, krope::contiguous{5});
   krope::apply(Space(), table, q, k, krope::contiguous{5});
   Space().fence();

@@ -18,10 +18,6 @@ using namespace krope::test;
 
 template <class T>
 void reference_grid() {
-  const char* type_name = std::is_same<T, double>::value     ? "double"
-                          : std::is_same<T, float>::value    ? "float"
-                          : std::is_same<T, bfloat16>::value ? "bfloat16"
-                                                             : "float16";
   double worst = 0;
   int cases = 0;
   ErrorAccumulator all;  // norm-wise error over every case of the grid
@@ -47,9 +43,9 @@ void reference_grid() {
               spec.seed = 100 + cases;
               const CaseResult r = run_case<TEST_EXECSPACE, T>(spec);
               SCOPED_TRACE(testing::Message()
-                           << type_name << " head_dim " << head_dim << " rotary_dim " << rotary_dim
-                           << " theta " << theta << " pairing " << int(pairing) << " positioning "
-                           << int(positioning) << " angles " << int(angles));
+                           << type_name<T>() << " head_dim " << head_dim << " rotary_dim "
+                           << rotary_dim << " theta " << theta << " pairing " << int(pairing)
+                           << " positioning " << int(positioning) << " angles " << int(angles));
               // A single small case (k has one head) samples few roundings, so its norm-wise
               // error scatters around the bound; the grid as a whole must meet it exactly.
               const double case_bound = sizeof(T) == 2 ? 1.5 * error_bound<T>() : error_bound<T>();
@@ -64,7 +60,7 @@ void reference_grid() {
   std::printf(
       "[krope] %s: %d cases, relative error vs fp64 over the grid %.3e (bound %.1e), largest "
       "single case %.3e\n",
-      type_name, cases, all.relative(), error_bound<T>(), worst);
+      type_name<T>(), cases, all.relative(), error_bound<T>(), worst);
 }
 
 TEST(TEST_CATEGORY, reference_grid_double) { reference_grid<double>(); }

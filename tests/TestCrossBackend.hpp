@@ -1,8 +1,8 @@
 // Bit-identity across backends. Every backend's fp32 / fp64 results equal the rotation evaluated
 // on the host with each product and sum rounded on its own (so no backend fuses or reorders
 // them, whatever the linker keeps of the kernel's copies), and the same seeded inputs on this
-// backend and on Kokkos::Serial give the same bits in every type, table-free fp64 and
-// multi-axis positions included.
+// backend and on the reference backend (Serial where the build has it) give the same bits in
+// every type, table-free fp64, multi-axis positions and partial rotary included.
 
 #include "support/apply_case.hpp"
 
@@ -49,13 +49,14 @@ inline CaseSpec grid_case(Pairing pairing, int rotary_dim, Positioning positioni
 
 /// Elements of q and k whose bits differ from the separately rounded rotation by the table's
 /// own cos/sin (pass-through lanes: from the input), over both pairings, full and partial
-/// rotary, two position modes, both directions, in place and out of place.
+/// rotary (R/2 of whole 16-byte chunks, of 8-byte and of 4-byte ones: 64, 20, 18 for fp32),
+/// two position modes, both directions, in place and out of place.
 template <class T>
 std::int64_t differences_from_rounded_rotation() {
   std::int64_t differences = 0;
   int seed = 0;
   for (Pairing pairing : {Pairing::half_split, Pairing::interleaved})
-    for (int rotary_dim : {0, 64})
+    for (int rotary_dim : {0, 64, 20, 18})
       for (Positioning positioning : {Positioning::contiguous, Positioning::position_ids})
         for (Direction direction : {Direction::forward, Direction::backward}) {
           CaseSpec spec = grid_case(pairing, rotary_dim, positioning, 7000, seed++);
@@ -92,6 +93,15 @@ std::int64_t differences_from_rounded_rotation() {
   return differences;
 }
 
+/// Largest distance in ulp between `spec` run on this backend and on the reference backend.
+template <class T>
+double distance_to_reference(const CaseSpec& spec) {
+  const CaseResult here = run_case<TEST_EXECSPACE, T>(spec);
+  const CaseResult reference = run_case<ReferenceSpace, T>(spec);
+  return std::max(max_ulp_distance<T>(here.q_out, reference.q_out),
+                  max_ulp_distance<T>(here.k_out, reference.k_out));
+}
+
 template <class T>
 double worst_distance_to_serial() {
   double worst = 0;
@@ -114,10 +124,32 @@ double worst_distance_to_serial() {
             spec.batch = 3;
             spec.seq = 37;
             spec.q_heads = 8;
-            const CaseResult here = run_case<TEST_EXECSPACE, T>(spec);
-            const CaseResult serial = run_case<Kokkos::Serial, T>(spec);
-            worst = std::max({worst, max_ulp_distance<T>(here.q_out, serial.q_out),
-                              max_ulp_distance<T>(here.k_out, serial.k_out)});
+            worst = std::max(worst, distance_to_reference<T>(spec));
+          }
+  return worst;
+}
+
+/// The same against Serial for partial rotary whose R/2 is not whole 16-byte chunks: GPUs
+/// rotate it in chunks of 8 or 4 bytes (R = 24, 20 for 16-bit lanes; 20, 18 for fp32 and fp64),
+/// or lane by lane (R = 18 for 16-bit lanes, and interleaved pairs), heads of 80 lanes.
+template <class T>
+double worst_partial_distance_to_serial() {
+  double worst = 0;
+  int seed = 0;
+  for (Pairing pairing : {Pairing::half_split, Pairing::interleaved})
+    for (int rotary_dim : {24, 20, 18})
+      for (Positioning positioning : {Positioning::contiguous, Positioning::position_ids})
+        for (AngleSource angles : {AngleSource::table, AngleSource::computed})
+          for (Layout layout : {Layout::bshd, Layout::fused_qkv}) {
+            CaseSpec spec = grid_case(pairing, rotary_dim, positioning, 5000, seed++);
+            spec.config.head_dim = 80;
+            spec.direction = seed % 3 == 0 ? Direction::backward : Direction::forward;
+            spec.angles = angles;
+            spec.layout = layout;
+            spec.batch = 2;
+            spec.seq = 29;
+            spec.q_heads = 6;
+            worst = std::max(worst, distance_to_reference<T>(spec));
           }
   return worst;
 }
@@ -127,20 +159,38 @@ TEST(TEST_CATEGORY, rounds_every_product_and_sum) {
   EXPECT_EQ(differences_from_rounded_rotation<double>(), 0);
 }
 
-TEST(TEST_CATEGORY, matches_serial_bit_for_bit) {
-  if (std::is_same<TEST_EXECSPACE, Kokkos::Serial>::value)
-    GTEST_SKIP() << "this is the Serial backend itself";
-  const double d = worst_distance_to_serial<double>(), f = worst_distance_to_serial<float>(),
-               b = worst_distance_to_serial<krope::bfloat16>(),
-               h = worst_distance_to_serial<krope::float16>();
+/// Every element type's largest distance to the reference backend over `grid`, printed with
+/// `what`; each must be 0.
+template <template <class> class Grid>
+void expect_bit_identical(const char* what) {
+  if (std::is_same<TEST_EXECSPACE, ReferenceSpace>::value)
+    GTEST_SKIP() << "this is the reference backend itself";
+  const double d = Grid<double>::run(), f = Grid<float>::run(), b = Grid<krope::bfloat16>::run(),
+               h = Grid<krope::float16>::run();
   std::printf(
-      "[krope] vs Serial, largest distance in ulp: double %.2f float %.2f bfloat16 %.2f "
+      "[krope] %s vs Serial, largest distance in ulp: double %.2f float %.2f bfloat16 %.2f "
       "float16 %.2f\n",
-      d, f, b, h);
+      what, d, f, b, h);
   EXPECT_EQ(d, 0.0);
   EXPECT_EQ(f, 0.0);
   EXPECT_EQ(b, 0.0);
   EXPECT_EQ(h, 0.0);
+}
+template <class T>
+struct EveryModeGrid {
+  static double run() { return worst_distance_to_serial<T>(); }
+};
+template <class T>
+struct PartialRotaryGrid {
+  static double run() { return worst_partial_distance_to_serial<T>(); }
+};
+
+TEST(TEST_CATEGORY, matches_serial_bit_for_bit) {
+  expect_bit_identical<EveryModeGrid>("every mode");
+}
+
+TEST(TEST_CATEGORY, partial_rotary_matches_serial_bit_for_bit) {
+  expect_bit_identical<PartialRotaryGrid>("partial rotary");
 }
 
 }  // namespace

@@ -28,58 +28,6 @@ namespace {
 using namespace krope;
 using namespace krope::test;
 
-template <class Space, class F>
-void on_cuda(F&& body) {
-  if constexpr (std::is_same<Space, Kokkos::Cuda>::value)
-    body(Space{});
-  else
-    GTEST_SKIP() << "CUDA specialization tests run on the Cuda backend only";
-}
-
-template <class T>
-const char* type_name() {
-  return std::is_same<T, double>::value     ? "double"
-         : std::is_same<T, float>::value    ? "float"
-         : std::is_same<T, bfloat16>::value ? "bfloat16"
-                                            : "float16";
-}
-
-template <class T>
-int mantissa_bits() {
-  return std::is_same<T, double>::value    ? 53
-         : std::is_same<T, float>::value   ? 24
-         : std::is_same<T, float16>::value ? 11
-                                           : 8;
-}
-
-/// Worst |a - b| over elements, in units of `1 ulp of T at max(|a|, |b|) + FMA slack`: two
-/// kernels computing x*c - y*s in the arithmetic precision may contract differently, which moves
-/// the unrounded result by up to a few arithmetic ulps of |x| + |y| (the head row's largest input
-/// bounds that); a correct pair of kernels stays <= 1.
-template <class T>
-double worst_distance(const std::vector<double>& a, const std::vector<double>& b,
-                      const std::vector<double>& input, int head_dim) {
-  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
-  using Real = Impl::arithmetic_t<T>;
-  const double arithmetic_eps = std::numeric_limits<Real>::epsilon();
-  double worst = 0;
-  for (std::size_t row = 0; row < a.size() / head_dim; ++row) {
-    double row_max = 0;
-    for (int d = 0; d < head_dim; ++d)
-      row_max = std::max(row_max, std::abs(input[row * head_dim + d]));
-    for (int d = 0; d < head_dim; ++d) {
-      const std::size_t i = row * head_dim + d;
-      if (std::isnan(a[i]) || std::isnan(b[i])) return std::numeric_limits<double>::infinity();
-      int exponent;
-      std::frexp(std::max({std::abs(a[i]), std::abs(b[i]), 1e-30}), &exponent);
-      const double ulp = std::ldexp(1.0, exponent - mantissa_bits<T>());
-      const double slack = 8 * arithmetic_eps * row_max;
-      worst = std::max(worst, std::abs(a[i] - b[i]) / (ulp + slack));
-    }
-  }
-  return worst;
-}
-
 /// The kernels `body` ran, as KernelLog names them.
 template <class F>
 std::vector<std::string> kernels_of(F&& body) {
@@ -108,20 +56,19 @@ void check_three_ways(const CaseSpec& spec, bool expect_vec16, Worst& worst) {
   std::vector<std::string> fast_ran, forced_ran;
   const CaseResult fast = run_cuda<T>(spec, Impl::KernelChoice::best, fast_ran);
   const CaseResult portable = run_cuda<T>(spec, Impl::KernelChoice::portable, forced_ran);
-  const CaseResult serial = run_case<Kokkos::Serial, T>(spec);
+  const CaseResult serial = run_case<ReferenceSpace, T>(spec);
   EXPECT_EQ(fast_ran, expect_vec16 ? vec16_ran : portable_ran);
   EXPECT_EQ(forced_ran, portable_ran);
   const int d = spec.config.head_dim;
-  const double q_gen = worst_distance<T>(fast.q_out, portable.q_out, fast.q_in, d);
-  const double k_gen = worst_distance<T>(fast.k_out, portable.k_out, fast.k_in, d);
-  const double q_ser = worst_distance<T>(fast.q_out, serial.q_out, fast.q_in, d);
-  const double k_ser = worst_distance<T>(fast.k_out, serial.k_out, fast.k_in, d);
-  EXPECT_LE(q_gen, 1.0);
-  EXPECT_LE(k_gen, 1.0);
-  // fp64 table-free angles included: accurate_sincos rounds every step on its own, so Serial and
-  // CUDA agree there too (H200, Kokkos 4.6.01: 0 ulp over TestCrossBackend's grid).
-  EXPECT_LE(q_ser, 1.0);
-  EXPECT_LE(k_ser, 1.0);
+  // Bit for bit, fp64 table-free angles included: accurate_sincos rounds every step on its own.
+  const double q_gen = max_ulp_distance<T>(fast.q_out, portable.q_out);
+  const double k_gen = max_ulp_distance<T>(fast.k_out, portable.k_out);
+  const double q_ser = max_ulp_distance<T>(fast.q_out, serial.q_out);
+  const double k_ser = max_ulp_distance<T>(fast.k_out, serial.k_out);
+  EXPECT_EQ(q_gen, 0.0);
+  EXPECT_EQ(k_gen, 0.0);
+  EXPECT_EQ(q_ser, 0.0);
+  EXPECT_EQ(k_ser, 0.0);
   const double bound = sizeof(T) == 2 ? 1.5 * error_bound<T>() : error_bound<T>();
   EXPECT_LE(fast.q_error, bound);
   EXPECT_LE(fast.k_error, bound);
@@ -176,28 +123,20 @@ void paths_grid() {
                 if (::testing::Test::HasFailure()) return;
               }
   std::printf(
-      "[krope] cuda_vec16 %s: %d cases, worst distance vs portable %.3f, vs Serial %.3f "
-      "(units: 1 ulp + FMA slack)\n",
+      "[krope] cuda_vec16 %s: %d cases, largest distance in ulp vs portable %.2f, vs Serial "
+      "%.2f\n",
       type_name<T>(), cases, worst.vs_portable, worst.vs_serial);
 }
 
-TEST(TEST_CATEGORY, cuda_paths_grid_float) {
-  on_cuda<TEST_EXECSPACE>([](auto) { paths_grid<float>(); });
-}
-TEST(TEST_CATEGORY, cuda_paths_grid_bfloat16) {
-  on_cuda<TEST_EXECSPACE>([](auto) { paths_grid<bfloat16>(); });
-}
-TEST(TEST_CATEGORY, cuda_paths_grid_float16) {
-  on_cuda<TEST_EXECSPACE>([](auto) { paths_grid<float16>(); });
-}
-TEST(TEST_CATEGORY, cuda_paths_grid_double) {
-  on_cuda<TEST_EXECSPACE>([](auto) { paths_grid<double>(); });
-}
+TEST(TEST_CATEGORY, cuda_paths_grid_float) { paths_grid<float>(); }
+TEST(TEST_CATEGORY, cuda_paths_grid_bfloat16) { paths_grid<bfloat16>(); }
+TEST(TEST_CATEGORY, cuda_paths_grid_float16) { paths_grid<float16>(); }
+TEST(TEST_CATEGORY, cuda_paths_grid_double) { paths_grid<double>(); }
 
 /// Decode-like, many-heads and many-tokens-per-block shapes through the public entry (default
 /// launch shapes), table and computed angles.
 TEST(TEST_CATEGORY, cuda_paths_shapes) {
-  on_cuda<TEST_EXECSPACE>([](auto) {
+  {
     Worst worst;
     struct Shape {
       int batch, seq, q_heads, k_heads, head_dim;
@@ -221,7 +160,7 @@ TEST(TEST_CATEGORY, cuda_paths_shapes) {
                        << s.k_heads << "x" << s.head_dim << " angles " << int(angles));
           check_three_ways<bfloat16>(spec, true, worst);
         }
-  });
+  }
 }
 
 /// Many heads per token in large problems: table angles with Llama-3-70B's 64/8 bf16 heads (the
@@ -229,7 +168,7 @@ TEST(TEST_CATEGORY, cuda_paths_shapes) {
 /// fp32 heads, which do not fit one block of the token kernel and are large enough (4 waves of
 /// an H100) for q and k to get a launch each.
 TEST(TEST_CATEGORY, cuda_paths_operands_apart) {
-  on_cuda<TEST_EXECSPACE>([](auto) {
+  {
     Worst worst;
     CaseSpec spec;
     spec.config.head_dim = 128;
@@ -245,7 +184,7 @@ TEST(TEST_CATEGORY, cuda_paths_operands_apart) {
     spec.config.pairing = Pairing::interleaved;
     spec.angles = AngleSource::computed;
     check_three_ways<float>(spec, true, worst);
-  });
+  }
 }
 
 /// q and k as slices of parent buffers [b][t][parent_heads][parent_dim]: q = heads [0, hq),
@@ -277,7 +216,7 @@ std::vector<double> run_sliced(const Config& config, const Slicing& sl, bool in_
                            std::make_pair(sl.lane0, sl.lane0 + d));
   };
   const Space space;
-  const auto table = make_table<M, Impl::table_real_t<T>>(config, sl.seq + 40);
+  const auto table = make_table<M, table_real_t<T>>(config, sl.seq + 40);
   const int hq = sl.q_heads, hk = sl.k_heads;
   const Slice q = slice(in, 0, hq), k = slice(in, hq, hq + hk);
   if (in_place)
@@ -306,7 +245,7 @@ void check_sliced(const Config& config, const Slicing& sl, bool in_place, Direct
                   config, sl, in_place, direction, data);
             }),
             portable_ran);
-  auto serial = run_sliced<T, Kokkos::Serial>(config, sl, in_place, direction, data);
+  auto serial = run_sliced<T, ReferenceSpace>(config, sl, in_place, direction, data);
   // Elements outside the slices must be untouched (in place: the input, out of place: the
   // poison); then they are zeroed so the comparison below sees the slices only.
   const auto untouched = [&](const std::vector<double>& v, std::size_t i) {
@@ -323,8 +262,8 @@ void check_sliced(const Config& config, const Slicing& sl, bool in_place, Direct
       fast[i] = portable[i] = serial[i] = 0;
     }
   }
-  EXPECT_LE(worst_distance<T>(fast, portable, data, pd), 1.0);
-  EXPECT_LE(worst_distance<T>(fast, serial, data, pd), 1.0);
+  EXPECT_EQ(max_ulp_distance<T>(fast, portable), 0.0);
+  EXPECT_EQ(max_ulp_distance<T>(fast, serial), 0.0);
 }
 
 template <class T>
@@ -414,18 +353,10 @@ void fallback_cases() {
   sliced_cases<T>();
 }
 
-TEST(TEST_CATEGORY, cuda_paths_fallback_float) {
-  on_cuda<TEST_EXECSPACE>([](auto) { fallback_cases<float>(); });
-}
-TEST(TEST_CATEGORY, cuda_paths_fallback_bfloat16) {
-  on_cuda<TEST_EXECSPACE>([](auto) { fallback_cases<bfloat16>(); });
-}
-TEST(TEST_CATEGORY, cuda_paths_fallback_float16) {
-  on_cuda<TEST_EXECSPACE>([](auto) { fallback_cases<float16>(); });
-}
-TEST(TEST_CATEGORY, cuda_paths_fallback_double) {
-  on_cuda<TEST_EXECSPACE>([](auto) { fallback_cases<double>(); });
-}
+TEST(TEST_CATEGORY, cuda_paths_fallback_float) { fallback_cases<float>(); }
+TEST(TEST_CATEGORY, cuda_paths_fallback_bfloat16) { fallback_cases<bfloat16>(); }
+TEST(TEST_CATEGORY, cuda_paths_fallback_float16) { fallback_cases<float16>(); }
+TEST(TEST_CATEGORY, cuda_paths_fallback_double) { fallback_cases<double>(); }
 
 /// Tuning that batches up to 8 heads of a token on one thread and loads plainly: exercises the
 /// token kernel's per-thread head batch (computed angles; ragged: 10 heads over 2 groups) and the
@@ -462,7 +393,7 @@ void batched_heads(const Source& source, Pairing pairing, int rotary_dim, bool i
   }
   auto angles = Impl::angles_of<Impl::arithmetic_t<T>>(source);
   using R = Impl::Rotation<decltype(angles), Impl::ContiguousTokens, View4, View4, View4, View4>;
-  const Impl::ContiguousTokens tokens{t, 5};
+  const Impl::ContiguousTokens tokens{Impl::SequenceSplit(t, b * t), 5};
   auto rotation = [&](View4 qi, View4 qo, View4 ki, View4 ko) {
     return R{angles, tokens, qi, qo,         ki,      ko,        b * t,
              hq,     hk,     d,  rotary_dim, pairing, direction, in_place};
@@ -473,13 +404,12 @@ void batched_heads(const Source& source, Pairing pairing, int rotary_dim, bool i
   ASSERT_TRUE(Impl::cuda::launch_vec16<BatchedTuning>(space, fast));
   Impl::Apply<Kokkos::Cuda, R, false>::run(space, portable);
   space.fence();
-  const std::vector<double> in_q = to_doubles(q), in_k = to_doubles(k);
-  EXPECT_LE(worst_distance<T>(to_doubles(q_fast), to_doubles(q_gen), in_q, d), 1.0);
-  EXPECT_LE(worst_distance<T>(to_doubles(k_fast), to_doubles(k_gen), in_k, d), 1.0);
+  EXPECT_EQ(max_ulp_distance<T>(to_doubles(q_fast), to_doubles(q_gen)), 0.0);
+  EXPECT_EQ(max_ulp_distance<T>(to_doubles(k_fast), to_doubles(k_gen)), 0.0);
 }
 
 TEST(TEST_CATEGORY, cuda_paths_batched_heads) {
-  on_cuda<TEST_EXECSPACE>([](auto) {
+  {
     using M = Kokkos::CudaSpace;
     Config config;
     config.head_dim = 128;
@@ -542,7 +472,7 @@ TEST(TEST_CATEGORY, cuda_paths_batched_heads) {
     // One vector pair per head row (R/2 = V): blockDim.z stays within its limit of 64 tokens.
     ASSERT_TRUE(Impl::cuda::choose_launch_shape<Tuning>(132, 2048, 1 << 20, 1, 2, 0, shape));
     EXPECT_LE(shape.block.z, 64u);
-  });
+  }
 }
 
 /// The L1 / shared memory carveout of every kernel a call launches, read from a CUDA graph
@@ -590,7 +520,7 @@ std::vector<int> captured_carveouts(F&& call) {
 __global__ void carveout_probe_kernel(int* x) { x[threadIdx.x] = int(threadIdx.x); }
 
 TEST(TEST_CATEGORY, cuda_paths_cache_carveout) {
-  on_cuda<TEST_EXECSPACE>([](auto) {
+  {
     using M = Kokkos::CudaSpace;
     using T = bfloat16;
     Config config;
@@ -651,7 +581,7 @@ TEST(TEST_CATEGORY, cuda_paths_cache_carveout) {
     EXPECT_EQ(Impl::cuda::shared_carveout_percent(1024, dim3(8, 64), model), 4);      // 8 of 228 KB
     EXPECT_EQ(Impl::cuda::shared_carveout_percent(48 * 1024, dim3(512), model), 86);  // 196 KB
     EXPECT_EQ(Impl::cuda::shared_carveout_percent(48 * 1024, dim3(256), model), 100);
-  });
+  }
 }
 
 }  // namespace

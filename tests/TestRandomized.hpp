@@ -370,7 +370,7 @@ std::vector<std::string> run_on(const Case& c, const Arena<T> (&arena)[2],
   const auto q = view(c.q), k = view(c.k), q_out = view(c.q_out), k_out = view(c.k_out);
   KernelLog log;
   if (c.table) {
-    using Real = Impl::table_real_t<T>;
+    using Real = table_real_t<T>;
     const auto table = c.empty_table ? Table<Memory, Real>()
                                      : make_table<Memory, Real>(c.config, c.table_positions);
     call(table, c, positions, q, k, q_out, k_out);
@@ -431,14 +431,6 @@ void expect_untouched(const HostArena<T> (&before)[2], const HostArena<T> (&afte
         return;
       }
   }
-}
-
-template <class T>
-const char* type_name() {
-  return std::is_same<T, double>::value     ? "double"
-         : std::is_same<T, float>::value    ? "float"
-         : std::is_same<T, bfloat16>::value ? "bfloat16"
-                                            : "float16";
 }
 
 // ---------------------------------------------------------------------------------------------

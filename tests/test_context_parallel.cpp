@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "krope/context_parallel.hpp"
+#include <krope/context_parallel.hpp>
 
 namespace {
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "krope/huggingface.hpp"
-#include "krope/spectrum.hpp"
+#include <krope/huggingface.hpp>
+#include <krope/spectrum.hpp>
 #include "support/json_data.hpp"
 
 #ifndef KROPE_TEST_DATA_DIR

@@ -14,6 +14,14 @@
 
 namespace krope::test {
 
+/// The backend every other one must match bit for bit: Serial where the build has it, else the
+/// host's default space.
+#if defined(KOKKOS_ENABLE_SERIAL)
+using ReferenceSpace = Kokkos::Serial;
+#else
+using ReferenceSpace = Kokkos::DefaultHostExecutionSpace;
+#endif
+
 /// axis_positions: config.axes.count() random positions per token (multi-axis RoPE), or the
 /// same one on every axis when `equal_axes` (the one-axis equivalence).
 enum class Positioning { contiguous, sequence_offsets, position_ids, varlen, axis_positions };
@@ -189,7 +197,7 @@ template <class ExecSpace, class T, class Q, class K>
 CaseResult run_on_views(const ExecSpace& space, const CaseSpec& spec, const HostPositions& h,
                         const Q& q, const K& k) {
   using M = typename ExecSpace::memory_space;
-  using Real = Impl::table_real_t<T>;
+  using Real = table_real_t<T>;
   fill_gaussian(q, spec.seed);
   fill_gaussian(k, spec.seed + 1);
   CaseResult result;

@@ -142,21 +142,36 @@ struct ErrorAccumulator {
   double relative() const { return std::sqrt(diff / norm); }
 };
 
+/// T's name in test messages.
+template <class T>
+const char* type_name() {
+  return std::is_same<T, double>::value     ? "double"
+         : std::is_same<T, float>::value    ? "float"
+         : std::is_same<T, bfloat16>::value ? "bfloat16"
+                                            : "float16";
+}
+
+/// Significand bits of T (the implicit one included).
+template <class T>
+constexpr int mantissa_bits() {
+  return std::is_same<T, double>::value    ? 53
+         : std::is_same<T, float>::value   ? 24
+         : std::is_same<T, float16>::value ? 11
+                                           : 8;
+}
+
 /// Largest distance in units in the last place of T between got and ref (both values of T).
 template <class T>
 double max_ulp_distance(const std::vector<double>& got, const std::vector<double>& ref) {
+  if (got.size() != ref.size()) return std::numeric_limits<double>::infinity();
   double worst = 0;
   for (std::size_t i = 0; i < ref.size(); ++i) {
     if (std::isnan(got[i]) != std::isnan(ref[i])) return std::numeric_limits<double>::infinity();
     const double magnitude = std::max(std::abs(ref[i]), std::abs(got[i]));
     int exponent;
     std::frexp(magnitude, &exponent);
-    const int mantissa_bits = std::is_same<T, double>::value    ? 53
-                              : std::is_same<T, float>::value   ? 24
-                              : std::is_same<T, float16>::value ? 11
-                                                                : 8;
     // ulp of the binade; subnormal spacing for tiny values is covered by the floor below.
-    const double ulp = std::ldexp(1.0, exponent - mantissa_bits);
+    const double ulp = std::ldexp(1.0, exponent - mantissa_bits<T>());
     const double floor = std::is_same<T, float16>::value ? std::ldexp(1.0, -24)
                          : std::is_same<T, float>::value ? std::ldexp(1.0, -149)
                                                          : 0.0;
