@@ -17,7 +17,7 @@ using Space = TEST_EXECSPACE;
 using Memory = Space::memory_space;
 
 template <class T>
-void error_bound_on_large_sample(const char* name) {
+void error_bound_on_large_sample() {
   for (AngleSource angles : {AngleSource::table, AngleSource::computed}) {
     CaseSpec spec;
     spec.config.head_dim = 128;
@@ -29,21 +29,21 @@ void error_bound_on_large_sample(const char* name) {
     spec.angles = angles;
     spec.seed = 2024;
     const CaseResult r = run_case<Space, T>(spec);
-    ErrorAccumulator all;
+    RelativeError all;
     all.add(r.q_out, r.q_ref);
     all.add(r.k_out, r.k_ref);
-    std::printf("[krope] %-8s %-8s norm-wise relative error vs fp64 %.3e (bound %.1e)\n", name,
-                angles == AngleSource::table ? "table" : "computed", all.relative(),
+    std::printf("[krope] %-8s %-8s norm-wise relative error vs fp64 %.3e (bound %.1e)\n",
+                type_name<T>(), angles == AngleSource::table ? "table" : "computed", all.relative(),
                 error_bound<T>());
     EXPECT_LE(all.relative(), error_bound<T>());
   }
 }
 
 TEST(TEST_CATEGORY, error_bounds_large_sample) {
-  error_bound_on_large_sample<double>("double");
-  error_bound_on_large_sample<float>("float");
-  error_bound_on_large_sample<krope::bfloat16>("bfloat16");
-  error_bound_on_large_sample<krope::float16>("float16");
+  error_bound_on_large_sample<double>();
+  error_bound_on_large_sample<float>();
+  error_bound_on_large_sample<krope::bfloat16>();
+  error_bound_on_large_sample<krope::float16>();
 }
 
 /// Rotating the unit pair (1, 0) yields (cos, sin): the kernel's own cos/sin at each position.

@@ -20,7 +20,7 @@ template <class T>
 void reference_grid() {
   double worst = 0;
   int cases = 0;
-  ErrorAccumulator all;  // norm-wise error over every case of the grid
+  RelativeError all;  // norm-wise error over every case of the grid
   for (int head_dim : {32, 64, 80, 96, 128, 256})
     for (int rotary_dim : {0, head_dim / 2 + (head_dim / 2) % 2 - 2})
       for (double theta : {1e4, 5e5, 1e6})

@@ -439,7 +439,7 @@ void expect_untouched(const HostArena<T> (&before)[2], const HostArena<T> (&afte
 struct Tally {
   int cases = 0;
   std::map<std::string, int> kernels;
-  ErrorAccumulator error;
+  RelativeError error;
   double worst_of_bound = 0;  ///< largest single-case error / its bound
 };
 
@@ -473,7 +473,7 @@ void check_valid(const Case& c, Tally& tally) {
     const std::vector<double> y = gather<T>(after[out->arena], *out);
     const std::vector<double> ref =
         reference_rope(c.config, s, x, per_head(rows, heads), c.direction);
-    const double error = relative_error(y, ref);  // NaN where an output stayed poisoned
+    const double error = relative_error(y, ref);  // infinite where an output stayed poisoned
     ASSERT_LE(error, case_bound) << (in == &c.q ? "q" : "k");
     tally.error.add(y, ref);
     tally.worst_of_bound = std::max(tally.worst_of_bound, error / case_bound);

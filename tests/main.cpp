@@ -4,26 +4,15 @@
 // run left with no test exits with 77, which CTest reports as skipped (SKIP_RETURN_CODE). CI
 // builds the CUDA build but has no GPU, and a skipped test must not read as a passed one.
 
+#include <common/device.hpp>
+
 #include <gtest/gtest.h>
 #include <Kokkos_Core.hpp>
 
 #include <cstdio>
 #include <string>
 
-#if defined(KOKKOS_ENABLE_CUDA)
-#include <cuda_runtime.h>
-#endif
-
 namespace {
-
-bool device_visible() {
-#if defined(KOKKOS_ENABLE_CUDA)
-  int count = 0;
-  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
-#else
-  return true;
-#endif
-}
 
 /// The gtest filter `filter` without the backend groups.
 std::string without_backends(const std::string& filter) {
@@ -37,14 +26,15 @@ int main(int argc, char* argv[]) {
   ::testing::InitGoogleTest(&argc, argv);
   const bool listing = ::testing::GTEST_FLAG(list_tests);
   if (listing) return RUN_ALL_TESTS();
-  if (!device_visible()) {
+  if (!krope::support::device_visible()) {
     ::testing::GTEST_FLAG(filter) = without_backends(::testing::GTEST_FLAG(filter));
     const int result = RUN_ALL_TESTS();
     if (::testing::UnitTest::GetInstance()->test_to_run_count() > 0) return result;
     std::printf(
         "[krope] no CUDA device visible: this CUDA build's backend tests are skipped "
-        "(exit 77)\n");
-    return 77;
+        "(exit %d)\n",
+        krope::support::skipped_exit_code);
+    return krope::support::skipped_exit_code;
   }
   Kokkos::initialize(argc, argv);
   const int result = RUN_ALL_TESTS();

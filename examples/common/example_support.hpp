@@ -1,7 +1,11 @@
 #pragma once
 // What every example needs besides krope itself: a size argument, fenced timing, seeded data, the
-// fp64 host reference rotation, error measures and a tally of checks that becomes the exit code.
+// fp64 host reference rotation and a tally of checks that becomes the exit code; values, errors
+// and the device check come from the support library shared with the tests (tests/common/).
 
+#include <common/device.hpp>
+#include <common/errors.hpp>
+#include <common/values.hpp>
 #include <krope/krope.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -14,11 +18,15 @@
 #include <string>
 #include <vector>
 
-#if defined(KOKKOS_ENABLE_CUDA)
-#include <cuda_runtime.h>
-#endif
-
 namespace krope_example {
+
+namespace support = krope::support;
+using support::device_visible;
+using support::from_double;
+using support::relative_error;
+using support::to_double;
+using support::to_doubles;
+using support::type_name;
 
 /// Kokkos' math functions: Kokkos:: since 3.7, Kokkos::Experimental:: before (gone in 4.x).
 #if KOKKOS_VERSION >= 30700
@@ -27,23 +35,11 @@ namespace kokkos_math = Kokkos;
 namespace kokkos_math = Kokkos::Experimental;
 #endif
 
-/// Exit status CTest reads as "skipped" (SKIP_RETURN_CODE in examples/CMakeLists.txt).
-constexpr int kSkipped = 77;
-
-/// False in a CUDA build on a machine with no visible GPU, where Kokkos cannot initialise (CI
-/// compiles the CUDA build but has no GPU); main then returns skipped(), never a pass.
-inline bool device_visible() {
-#if defined(KOKKOS_ENABLE_CUDA)
-  int count = 0;
-  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
-#else
-  return true;
-#endif
-}
-
+/// main's exit status in a CUDA build on a machine with no visible GPU (device_visible() false).
 inline int skipped(const char* program) {
-  std::printf("%s: no CUDA device visible: skipped (exit %d)\n", program, kSkipped);
-  return kSkipped;
+  std::printf("%s: no CUDA device visible: skipped (exit %d)\n", program,
+              support::skipped_exit_code);
+  return support::skipped_exit_code;
 }
 
 /// The first command-line argument as a positive integer, or `fallback` when there is none.
@@ -111,37 +107,6 @@ double median_seconds(const ExecSpace& space, int reps, F&& f) {
   return times[times.size() / 2];
 }
 
-/// Element type <-> double on the host, for float, double, krope::bfloat16 and krope::float16.
-template <class T>
-double to_double(const T& x) {
-  return static_cast<double>(static_cast<float>(x));
-}
-inline double to_double(const double& x) { return x; }
-
-template <class T>
-T from_double(double x) {
-  return T(static_cast<float>(x));
-}
-
-template <class T>
-const char* type_name();
-template <>
-inline const char* type_name<double>() {
-  return "fp64";
-}
-template <>
-inline const char* type_name<float>() {
-  return "fp32";
-}
-template <>
-inline const char* type_name<krope::bfloat16>() {
-  return "bf16";
-}
-template <>
-inline const char* type_name<krope::float16>() {
-  return "fp16";
-}
-
 /// Fills a contiguous View (LayoutRight, any rank) with seeded N(0, 1) values rounded to its
 /// element type, and returns those values (as stored) in memory order.
 template <class View>
@@ -159,31 +124,11 @@ std::vector<double> fill_gaussian(const View& v, std::uint64_t seed) {
   return stored;
 }
 
-/// A contiguous View's values in memory order, as doubles on the host.
-template <class View>
-std::vector<double> to_doubles(const View& v) {
-  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
-  std::vector<double> out(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) out[i] = to_double(host.data()[i]);
-  return out;
-}
-
 /// fp64 reference RoPE (krope::reference_rope) of the rows of `x` ([rows][head_dim], row r at
 /// positions[r]) with the spectrum of `config`: what every krope result is compared with.
 inline std::vector<double> reference_rope(const krope::Config& config, const std::vector<double>& x,
                                           const std::vector<std::int64_t>& positions) {
   return krope::reference_rope(config, krope::spectrum(config), x, positions);
-}
-
-/// Norm-wise relative error ||got - ref|| / ||ref|| (infinite when got holds a NaN).
-inline double relative_error(const std::vector<double>& got, const std::vector<double>& ref) {
-  double diff = 0, norm = 0;
-  for (std::size_t i = 0; i < ref.size(); ++i) {
-    if (std::isnan(got[i])) return INFINITY;
-    diff += (got[i] - ref[i]) * (got[i] - ref[i]);
-    norm += ref[i] * ref[i];
-  }
-  return std::sqrt(diff / norm);
 }
 
 }  // namespace krope_example

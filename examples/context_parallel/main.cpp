@@ -20,6 +20,8 @@
 
 #include <mpi.h>
 
+#include <common/device.hpp>
+#include <common/values.hpp>
 #include <krope/context_parallel.hpp>
 #include <krope/krope.hpp>
 
@@ -33,10 +35,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#if defined(KOKKOS_ENABLE_CUDA)
-#include <cuda_runtime.h>
-#endif
 
 namespace {
 
@@ -54,9 +52,6 @@ struct Options {
   int rotary_dim = 0;
   std::uint64_t seed = 2024;
 };
-
-/// Exit status of a CUDA build without a visible GPU (CTest SKIP_RETURN_CODE).
-constexpr int kSkipped = 77;
 
 struct Comm {
   int rank = 0;
@@ -135,10 +130,7 @@ std::int64_t ulp_distance(T a, T b) {
 const char* name(krope::Pairing p) {
   return p == krope::Pairing::half_split ? "half_split" : "interleaved";
 }
-template <class T>
-const char* type_name() {
-  return sizeof(T) == 4 ? "fp32" : "bf16";
-}
+using krope::support::type_name;
 
 enum class Mode { contiguous, zigzag_pieces, zigzag_ids };
 const char* name(Mode m) {
@@ -319,7 +311,7 @@ int main(int argc, char** argv) {
     // A CUDA build on a machine without a GPU (CI): report a skip, as the test suite does.
     if (comm.rank == 0) std::printf("no CUDA device visible: skipped\n");
     MPI_Finalize();
-    return kSkipped;
+    return krope::support::skipped_exit_code;
   }
 #if KOKKOS_VERSION >= 30700
   args.set_device_id(local_rank % devices);

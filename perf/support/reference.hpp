@@ -1,10 +1,14 @@
 #pragma once
 /// \file reference.hpp
 /// Accuracy of each path: an fp64 host reference on a sample of tokens (every head and lane of
-/// each sampled token), compared by ||out - ref|| / ||ref||: krope::reference_rope rotates the
-/// rounded inputs by cos/sin of pos * inv_freq from the config's spectrum.
+/// each sampled token), compared by ||out - ref|| / ||ref|| (common/errors.hpp):
+/// krope::reference_rope rotates the rounded inputs by cos/sin of pos * inv_freq from the config's
+/// spectrum.
 
 #include "rope_case.hpp"
+
+#include <common/errors.hpp>
+#include <common/values.hpp>
 
 #include <krope/config.hpp>
 #include <krope/reference.hpp>
@@ -19,14 +23,6 @@
 #include <vector>
 
 namespace krope::perf {
-
-template <class Value>
-double to_double(const Value& v) {
-  if constexpr (std::is_same<Value, double>::value || std::is_same<Value, float>::value)
-    return v;
-  else
-    return static_cast<double>(static_cast<float>(v));
-}
 
 /// n values at device (or host) address `data` of `MemorySpace`, copied to a host vector.
 template <class MemorySpace, class Value>
@@ -54,42 +50,27 @@ inline std::vector<std::int64_t> sample_tokens(std::int64_t tokens, int count = 
   return rows;
 }
 
-/// Accumulates ||out - ref||^2 and ||ref||^2 over sampled tokens of one tensor.
-struct ErrorSum {
-  double diff2 = 0, ref2 = 0;
-  double relative() const { return ref2 > 0 ? std::sqrt(diff2 / ref2) : 0.0; }
-
-  /// Every head row of the sampled tokens against the library's fp64 reference rotation.
-  template <class Value>
-  void add(const Case& c, const Spectrum& spectrum, const std::vector<std::int64_t>& position,
-           const std::vector<std::int64_t>& rows, int heads, const std::vector<Value>& in,
-           const TensorIndex& in_index, const std::vector<Value>& out,
-           const TensorIndex& out_index) {
-    const Config config = c.config();
-    const int d = c.head_dim, axes = c.axes.count();
-    std::vector<double> x, got;
-    std::vector<std::int64_t> positions;
-    for (const std::int64_t token : rows)
-      for (int h = 0; h < heads; ++h) {
-        for (int a = 0; a < axes; ++a) positions.push_back(position[token * axes + a]);
-        for (int lane = 0; lane < d; ++lane) {
-          x.push_back(to_double(in[in_index(token, h, lane)]));
-          got.push_back(to_double(out[out_index(token, h, lane)]));
-        }
+/// The norm-wise error of every head row of the sampled tokens `rows` of one tensor against the
+/// library's fp64 reference rotation, added to `error`.
+template <class Value>
+void add_sampled_error(support::RelativeError& error, const Case& c, const Spectrum& spectrum,
+                       const std::vector<std::int64_t>& position,
+                       const std::vector<std::int64_t>& rows, int heads,
+                       const std::vector<Value>& in, const TensorIndex& in_index,
+                       const std::vector<Value>& out, const TensorIndex& out_index) {
+  const Config config = c.config();
+  const int d = c.head_dim, axes = c.axes.count();
+  std::vector<double> x, got;
+  std::vector<std::int64_t> positions;
+  for (const std::int64_t token : rows)
+    for (int h = 0; h < heads; ++h) {
+      for (int a = 0; a < axes; ++a) positions.push_back(position[token * axes + a]);
+      for (int lane = 0; lane < d; ++lane) {
+        x.push_back(support::to_double(in[in_index(token, h, lane)]));
+        got.push_back(support::to_double(out[out_index(token, h, lane)]));
       }
-    const std::vector<double> ref = reference_rope(config, spectrum, x, positions, c.direction);
-    for (std::size_t i = 0; i < ref.size(); ++i) accumulate(ref[i], got[i]);
-  }
-
- private:
-  void accumulate(double ref, double got) {
-    if (!std::isfinite(got)) {
-      diff2 = INFINITY;
-      return;
     }
-    diff2 += (got - ref) * (got - ref);
-    ref2 += ref * ref;
-  }
-};
+  error.add(got, reference_rope(config, spectrum, x, positions, c.direction));
+}
 
 }  // namespace krope::perf

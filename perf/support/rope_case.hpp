@@ -8,6 +8,7 @@
 /// in place (which need only touch R of D lanes) can beat the copy ceiling on this scale; that is
 /// stated, not hidden, in NOTES.md.
 
+#include <common/layout.hpp>
 #include <krope/bfloat16.hpp>
 #include <krope/config.hpp>
 #include <krope/float16.hpp>
@@ -19,10 +20,7 @@
 
 namespace krope::perf {
 
-enum class Layout {
-  bshd,  ///< [batch][seq][heads][dim], LayoutRight (varlen: [tokens][heads][dim])
-  bhsd,  ///< [batch][heads][seq][dim] memory seen as a LayoutStride [batch][seq][heads][dim] View
-};
+using support::Layout;
 /// axis_positions: Case::axes positions per token, laid out as a vision-language prompt (text,
 /// an image grid, text) for three axes, as a patch grid (h, w) for two.
 enum class PositionMode { contiguous, position_ids, sequence_offsets, varlen, axis_positions };
@@ -38,31 +36,13 @@ enum class Path { copy, touch, naive, generic, apply };
 template <class Value, Layout L = Layout::bshd, PositionMode P = PositionMode::contiguous,
           AngleMode A = AngleMode::table, bool OutOfPlace = false>
 struct Kind {
+  static_assert(L != Layout::fused_qkv, "the suite measures bshd and bhsd data");
   using value_type = Value;
   static constexpr Layout layout = L;
   static constexpr PositionMode positions = P;
   static constexpr AngleMode angles = A;
   static constexpr bool out_of_place = OutOfPlace;
 };
-
-template <class Value>
-const char* dtype_name();
-template <>
-inline const char* dtype_name<float>() {
-  return "fp32";
-}
-template <>
-inline const char* dtype_name<double>() {
-  return "fp64";
-}
-template <>
-inline const char* dtype_name<bfloat16>() {
-  return "bf16";
-}
-template <>
-inline const char* dtype_name<float16>() {
-  return "fp16";
-}
 
 struct Case {
   std::string group;    ///< "shapes", "reports", "sweep", "decode", "variants", "host-serial", ...

@@ -172,9 +172,11 @@ PathCheck check_path(Path path, const ExecSpace& space,
     k_out = to_host<M>(d.k(0), c.k_elements());
   }
   const auto rows = sample_tokens(c.tokens());
-  ErrorSum error;
-  error.add(c, d.spectrum, d.host_position, rows, c.q_heads, q_in, q_index(c), q_out, q_out_index);
-  error.add(c, d.spectrum, d.host_position, rows, c.k_heads, k_in, k_index(c), k_out, k_out_index);
+  support::RelativeError error;
+  add_sampled_error(error, c, d.spectrum, d.host_position, rows, c.q_heads, q_in, q_index(c), q_out,
+                    q_out_index);
+  add_sampled_error(error, c, d.spectrum, d.host_position, rows, c.k_heads, k_in, k_index(c), k_out,
+                    k_out_index);
   check.relative_error = error.relative();
   return check;
 }
@@ -228,7 +230,7 @@ inline void report(benchmark::State& state, const Case& c, double median, const 
 template <class Kind>
 Case of_kind(Case c) {
   using Value = typename Kind::value_type;
-  c.dtype = dtype_name<Value>();
+  c.dtype = support::type_name<Value>();
   c.value_bytes = sizeof(Value);
   c.layout = Kind::layout;
   c.positions = Kind::positions;

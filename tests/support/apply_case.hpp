@@ -4,6 +4,8 @@
 
 #include "rope_reference.hpp"
 
+#include <common/layout.hpp>
+
 #include <krope/krope.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -26,11 +28,7 @@ using ReferenceSpace = Kokkos::DefaultHostExecutionSpace;
 /// same one on every axis when `equal_axes` (the one-axis equivalence).
 enum class Positioning { contiguous, sequence_offsets, position_ids, varlen, axis_positions };
 enum class AngleSource { table, computed };
-enum class Layout {
-  bshd,       ///< [batch][seq][heads][dim], LayoutRight
-  bhsd,       ///< [batch][heads][seq][dim] memory seen as a strided [batch][seq][heads][dim] View
-  fused_qkv,  ///< q and k as head slices of one [batch][seq][q+2k heads][dim] buffer
-};
+using support::Layout;
 
 struct CaseSpec {
   Config config;
