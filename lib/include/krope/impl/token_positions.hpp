@@ -25,7 +25,8 @@ struct TokenCoord {
   std::int64_t position;  ///< rotary position
 };
 
-/// A [batch][seq] map's split of a token into (b, t), b = token / seq_len.
+/// A [batch][seq] map's split of a token into (b, t), b = token / seq_len. The maps derived from
+/// it are aggregates: {split, their own fields...}.
 struct SequenceSplit {
   DivMod by_seq;
   SequenceSplit() = default;
@@ -39,8 +40,6 @@ struct SequenceSplit {
 /// [batch][seq] data, position t + offset.
 struct ContiguousTokens : SequenceSplit {
   std::int64_t offset = 0;
-  ContiguousTokens() = default;
-  ContiguousTokens(SequenceSplit s, std::int64_t offset_) : SequenceSplit(s), offset(offset_) {}
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t b, std::int64_t t) const {
     return {b, t, t + offset};
   }
@@ -50,9 +49,6 @@ struct ContiguousTokens : SequenceSplit {
 template <class MemorySpace>
 struct OffsetTokens : SequenceSplit {
   Kokkos::View<const std::int64_t*, MemorySpace> offsets;
-  OffsetTokens() = default;
-  OffsetTokens(SequenceSplit s, Kokkos::View<const std::int64_t*, MemorySpace> o)
-      : SequenceSplit(s), offsets(o) {}
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t b, std::int64_t t) const {
     return {b, t, t + offsets(b)};
   }
@@ -62,9 +58,6 @@ struct OffsetTokens : SequenceSplit {
 template <class MemorySpace>
 struct IdTokens : SequenceSplit {
   Kokkos::View<const std::int64_t**, MemorySpace> ids;
-  IdTokens() = default;
-  IdTokens(SequenceSplit s, Kokkos::View<const std::int64_t**, MemorySpace> i)
-      : SequenceSplit(s), ids(i) {}
   KOKKOS_FORCEINLINE_FUNCTION TokenCoord operator()(std::int64_t b, std::int64_t t) const {
     return {b, t, ids(b, t)};
   }
@@ -155,8 +148,6 @@ struct AxisTokens<MemorySpace, 3> : SequenceSplit {
   using ids_type = typename axis_positions<MemorySpace, 3>::ids_type;
   ids_type ids;
   int axes = 1;
-  AxisTokens() = default;
-  AxisTokens(SequenceSplit s, ids_type i, int a) : SequenceSplit(s), ids(i), axes(a) {}
   KOKKOS_FORCEINLINE_FUNCTION AxisCoord operator()(std::int64_t b, std::int64_t t) const {
     AxisCoord c{b, t, {0, 0, 0, 0}};
     for (int a = 0; a < AxisMap::max_axes; ++a)

@@ -55,13 +55,6 @@ struct LaneWords<T, true> {
   }
 };
 
-/// `Bytes`-aligned block of words: the unit of an aligned access (16: one 128-bit access).
-template <class Word, int Bytes>
-struct alignas(Bytes) WordPack {
-  static constexpr int count = Bytes / static_cast<int>(sizeof(Word));
-  Word words[count];
-};
-
 /// The first `valid` lanes of N words, lane by lane (the short chunk); the other lanes zero.
 template <class W, RowAccess A, int N, class T>
 KOKKOS_FORCEINLINE_FUNCTION void load_words_masked(const T* p, std::int64_t stride,
@@ -100,13 +93,13 @@ KOKKOS_FORCEINLINE_FUNCTION void load_words(const T* p, std::int64_t stride,
                                             typename W::Word (&w)[N]) {
   using Word = typename W::Word;
   if constexpr (Bytes >= static_cast<int>(sizeof(Word))) {
-    using P = WordPack<Word, Bytes>;
-    static_assert(N % P::count == 0, "aligned runs are whole packs");
+    using P = Pack<Word, Bytes>;
+    static_assert(N % P::width == 0, "aligned runs are whole packs");
     KROPE_UNROLL
-    for (int k = 0; k < N / P::count; ++k) {
+    for (int k = 0; k < N / P::width; ++k) {
       const P pack = reinterpret_cast<const P*>(p)[k];
       KROPE_UNROLL
-      for (int i = 0; i < P::count; ++i) w[k * P::count + i] = pack.words[i];
+      for (int i = 0; i < P::width; ++i) w[k * P::width + i] = pack.values[i];
     }
   } else {
     load_words_masked<W, A>(p, stride, w, N * W::lanes);
@@ -118,13 +111,13 @@ KOKKOS_FORCEINLINE_FUNCTION void store_words(T* p, std::int64_t stride,
                                              const typename W::Word (&w)[N]) {
   using Word = typename W::Word;
   if constexpr (Bytes >= static_cast<int>(sizeof(Word))) {
-    using P = WordPack<Word, Bytes>;
-    static_assert(N % P::count == 0, "aligned runs are whole packs");
+    using P = Pack<Word, Bytes>;
+    static_assert(N % P::width == 0, "aligned runs are whole packs");
     KROPE_UNROLL
-    for (int k = 0; k < N / P::count; ++k) {
+    for (int k = 0; k < N / P::width; ++k) {
       P pack;
       KROPE_UNROLL
-      for (int i = 0; i < P::count; ++i) pack.words[i] = w[k * P::count + i];
+      for (int i = 0; i < P::width; ++i) pack.values[i] = w[k * P::width + i];
       reinterpret_cast<P*>(p)[k] = pack;
     }
   } else {

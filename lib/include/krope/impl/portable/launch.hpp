@@ -104,21 +104,21 @@ void launch_with_access(const ExecSpace& space, const R& r) {
     if (aligned_rows(r.q_in) && aligned_rows(r.q_out) && aligned_rows(r.k_in) &&
         aligned_rows(r.k_out)) {
       // Runs of the first half (and interleaved runs) start on pack boundaries. half_split's
-      // second half starts R/2 lanes in: where that is not a 16-byte boundary, chunks of 8 or 4
-      // bytes (a word of two 16-bit lanes at least), the most that R/2 is whole chunks of. A
-      // short last chunk instead (R = 20 of head 80: 16 + 4 bytes a half) went lane by lane,
-      // and every 2- or 4-byte access of a thread costs a sector of its own: 24% of copy on the
-      // H200 (perf/NOTES.md).
+      // second half starts R/2 lanes in: chunks of the most bytes (16, 8 or 4: a word of two
+      // 16-bit lanes at least) that R/2 is whole chunks of. A short last chunk instead (R = 20
+      // of head 80: 16 + 4 bytes a half) went lane by lane, and every 2- or 4-byte access of a
+      // thread costs a sector of its own: 24% of copy on the H200 (perf/NOTES.md).
       constexpr int lane_bytes = static_cast<int>(sizeof(T));
       const int half_bytes = r.rotary_dim / 2 * lane_bytes;
-      if (P == Pairing::interleaved || half_bytes % 16 == 0) {
-        if (launch_aligned<P, D, C, Tn>(space, r)) return;
-      } else if constexpr (P == Pairing::half_split) {
-        if (half_bytes % 8 == 0) {
-          if (launch_aligned<P, D, 8 / lane_bytes, Tn>(space, r)) return;
-        } else if constexpr (lane_bytes <= 4) {
-          if (half_bytes % 4 == 0 && launch_aligned<P, D, 4 / lane_bytes, Tn>(space, r)) return;
-        }
+      const int chunk_bytes = P == Pairing::interleaved || half_bytes % 16 == 0 ? 16
+                              : half_bytes % 8 == 0                             ? 8
+                              : half_bytes % 4 == 0                             ? 4
+                                                                                : 0;
+      if (chunk_bytes == 16 && launch_aligned<P, D, C, Tn>(space, r)) return;
+      if constexpr (P == Pairing::half_split) {
+        if (chunk_bytes == 8 && launch_aligned<P, D, 8 / lane_bytes, Tn>(space, r)) return;
+        if constexpr (lane_bytes <= 4)
+          if (chunk_bytes == 4 && launch_aligned<P, D, 4 / lane_bytes, Tn>(space, r)) return;
       }
     }
   }

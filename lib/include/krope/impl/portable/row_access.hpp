@@ -17,11 +17,11 @@ namespace krope::Impl::portable {
 
 enum class RowAccess { strided, contiguous, aligned };
 
-/// Bytes of T, aligned to Bytes: the unit of an aligned access.
+/// Bytes of T (lanes, or words of lanes), aligned to Bytes: the unit of an aligned access.
 template <class T, int Bytes = 16>
 struct alignas(Bytes) Pack {
   static constexpr int width = Bytes / static_cast<int>(sizeof(T));
-  T lanes[width];
+  T values[width];
 };
 
 /// The packs of an aligned run of N lanes: 16 bytes, or the whole run if it is shorter.
@@ -50,7 +50,7 @@ KOKKOS_FORCEINLINE_FUNCTION void load_lanes(const T* p, std::int64_t stride, T (
     for (int k = 0; k < N / W; ++k) {
       const P pack = reinterpret_cast<const P*>(p)[k];
       KROPE_UNROLL
-      for (int i = 0; i < W; ++i) copy_lane(v[k * W + i], pack.lanes[i]);
+      for (int i = 0; i < W; ++i) copy_lane(v[k * W + i], pack.values[i]);
     }
   } else {
     KROPE_UNROLL
@@ -68,7 +68,7 @@ KOKKOS_FORCEINLINE_FUNCTION void store_lanes(T* p, std::int64_t stride, const T 
     for (int k = 0; k < N / W; ++k) {
       P pack;
       KROPE_UNROLL
-      for (int i = 0; i < W; ++i) copy_lane(pack.lanes[i], v[k * W + i]);
+      for (int i = 0; i < W; ++i) copy_lane(pack.values[i], v[k * W + i]);
       reinterpret_cast<P*>(p)[k] = pack;
     }
   } else {
