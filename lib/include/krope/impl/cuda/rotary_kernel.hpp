@@ -74,6 +74,16 @@ struct TableRows {
         pick_lanes<H>(rows, axes, chunk_a, c, s);
         pick_lanes<H>(rows, axes, chunk_b, c + H, s + H);
       }
+    } else if (axes.one_axis(chunk_a, H) && axes.one_axis(chunk_b, H)) {
+      // Chunked sections, both chunks inside one: both ids are read before either chunk's row,
+      // so the two id-then-row waits overlap (in turn, they were the 2-D vision kernel's
+      // critical path: Nsight Compute, perf/NOTES.md).
+      const std::int64_t row_a = position_of(coord, axes, chunk_a) * row_stride;
+      const std::int64_t row_b = position_of(coord, axes, chunk_b) * row_stride;
+      load_reals<H, true>(cos + row_a + chunk_a, c);
+      load_reals<H, true>(cos + row_b + chunk_b, c + H);
+      load_reals<H, true>(sin + row_a + chunk_a, s);
+      load_reals<H, true>(sin + row_b + chunk_b, s + H);
     } else {
       load_chunk<H>(coord, axes, chunk_a, c, s);
       load_chunk<H>(coord, axes, chunk_b, c + H, s + H);
@@ -87,8 +97,8 @@ struct TableRows {
     load_reals<H, true>(sin + row + chunk_a, s);
     load_reals<H, true>(sin + row + chunk_b, s + H);
   }
-  /// Chunked sections: a chunk inside one section reads its axis's row (the token's id of that
-  /// axis alone); one that spans sections goes pair by pair.
+  /// Chunked sections, a chunk that spans them: a chunk inside one section reads its axis's row
+  /// (the token's id of that axis alone); one that spans sections goes pair by pair.
   template <int H, class Coord>
   __device__ __forceinline__ void load_chunk(const Coord& coord, const AxisMap& axes, int first,
                                              Real* c, Real* s) const {
