@@ -97,8 +97,8 @@ struct TableRows {
     load_reals<H, true>(sin + row + chunk_a, s);
     load_reals<H, true>(sin + row + chunk_b, s + H);
   }
-  /// Chunked sections, a chunk that spans them: a chunk inside one section reads its axis's row
-  /// (the token's id of that axis alone); one that spans sections goes pair by pair.
+  /// Chunked sections: a chunk inside one section reads its axis's row (the token's id of that
+  /// axis alone); one that spans sections goes pair by pair.
   template <int H, class Coord>
   __device__ __forceinline__ void load_chunk(const Coord& coord, const AxisMap& axes, int first,
                                              Real* c, Real* s) const {
