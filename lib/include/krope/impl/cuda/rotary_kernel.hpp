@@ -60,7 +60,8 @@ struct TableRows {
   __device__ __forceinline__ void load(const Coord& coord, const AxisMap& axes, int chunk_a,
                                        int chunk_b, Real* c, Real* s) const {
     if constexpr (std::is_same<Coord, TokenCoord>::value) {
-      load_row<H>(coord.position * row_stride, chunk_a, chunk_b, c, s);
+      const std::int64_t row = coord.position * row_stride;
+      load_rows<H>(row, row, chunk_a, chunk_b, c, s);
     } else if (axes.interleaved) {
       // Interleaved sections: a chunk's pairs follow all three axes (pair j: axis j % 3 below
       // 3 n_a). A token whose three positions agree (text) reads one row, as plain RoPE does;
@@ -68,7 +69,7 @@ struct TableRows {
       // reads a chunk instead of eight scalar ones.
       const std::int64_t p0 = coord.on_axis(0), p1 = coord.on_axis(1), p2 = coord.on_axis(2);
       if (p0 == p1 && p1 == p2) {
-        load_row<H>(p0 * row_stride, chunk_a, chunk_b, c, s);
+        load_rows<H>(p0 * row_stride, p0 * row_stride, chunk_a, chunk_b, c, s);
       } else {
         const std::int64_t rows[3] = {p0 * row_stride, p1 * row_stride, p2 * row_stride};
         pick_lanes<H>(rows, axes, chunk_a, c, s);
@@ -78,24 +79,21 @@ struct TableRows {
       // Chunked sections, both chunks inside one: both ids are read before either chunk's row,
       // so the two id-then-row waits overlap (in turn, they were the 2-D vision kernel's
       // critical path: Nsight Compute, perf/NOTES.md).
-      const std::int64_t row_a = position_of(coord, axes, chunk_a) * row_stride;
-      const std::int64_t row_b = position_of(coord, axes, chunk_b) * row_stride;
-      load_reals<H, true>(cos + row_a + chunk_a, c);
-      load_reals<H, true>(cos + row_b + chunk_b, c + H);
-      load_reals<H, true>(sin + row_a + chunk_a, s);
-      load_reals<H, true>(sin + row_b + chunk_b, s + H);
+      load_rows<H>(position_of(coord, axes, chunk_a) * row_stride,
+                   position_of(coord, axes, chunk_b) * row_stride, chunk_a, chunk_b, c, s);
     } else {
       load_chunk<H>(coord, axes, chunk_a, c, s);
       load_chunk<H>(coord, axes, chunk_b, c + H, s + H);
     }
   }
+  /// Chunk a from the row at offset row_a, chunk b from row_b (one row: both the same).
   template <int H>
-  __device__ __forceinline__ void load_row(std::int64_t row, int chunk_a, int chunk_b, Real* c,
-                                           Real* s) const {
-    load_reals<H, true>(cos + row + chunk_a, c);
-    load_reals<H, true>(cos + row + chunk_b, c + H);
-    load_reals<H, true>(sin + row + chunk_a, s);
-    load_reals<H, true>(sin + row + chunk_b, s + H);
+  __device__ __forceinline__ void load_rows(std::int64_t row_a, std::int64_t row_b, int chunk_a,
+                                            int chunk_b, Real* c, Real* s) const {
+    load_reals<H, true>(cos + row_a + chunk_a, c);
+    load_reals<H, true>(cos + row_b + chunk_b, c + H);
+    load_reals<H, true>(sin + row_a + chunk_a, s);
+    load_reals<H, true>(sin + row_b + chunk_b, s + H);
   }
   /// Chunked sections: a chunk inside one section reads its axis's row (the token's id of that
   /// axis alone); one that spans sections goes pair by pair.
