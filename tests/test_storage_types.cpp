@@ -59,7 +59,7 @@ TEST(storage_types, bfloat16_rounds_to_nearest_even) {
     const krope::bfloat16 b(f);
     std::uint32_t u;
     std::memcpy(&u, &f, sizeof u);
-    if (std::isnan(f)) {  // the NaN's top 16 bits, made quiet: its sign and payload kept
+    if (std::isnan(f)) {  // the NaN's top 16 bits, made quiet: sign and top payload bits kept
       ASSERT_EQ(b.bits, (u >> 16) | 0x40u) << f;
       continue;
     }
